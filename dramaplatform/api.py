@@ -1,0 +1,193 @@
+"""What every API view shares: the one error shape, domain errors, pagination, ETags."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, JsonResponse
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, pagination, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class DomainError(exceptions.APIException):
+    """Raised by services; the handler below turns it into the error shape."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid"
+    default_detail = "The request cannot be carried out."
+
+
+class Conflict(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "The resource is in a state that does not allow this."
+
+
+class PreconditionFailed(DomainError):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_code = "precondition_failed"
+    default_detail = "The resource changed since you read it: fetch it again and retry."
+
+
+class PayloadTooLarge(DomainError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+    default_detail = "The request body is too large."
+
+
+CODES = {
+    400: "invalid",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    412: "precondition_failed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "throttled",
+}
+
+
+def error_body(status_code: int, message: str, details: object = None, code: str = "") -> dict:
+    return {
+        "error": {
+            "code": code or CODES.get(status_code, "error"),
+            "message": message,
+            "details": details if details is not None else {},
+        }
+    }
+
+
+def _summary(details: object) -> str:
+    """A one-line message naming the first field at fault."""
+    if isinstance(details, dict) and details:
+        field, problem = next(iter(details.items()))
+        while isinstance(problem, dict | list) and problem:
+            if isinstance(problem, dict):
+                sub, problem = next(iter(problem.items()))
+                field = f"{field}.{sub}"
+            else:
+                problem = problem[0]
+        if field == "non_field_errors":
+            return str(problem)
+        return f"Invalid input in {field}: {problem}"
+    if isinstance(details, list) and details:
+        return str(details[0])
+    return "Invalid input."
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound("Not found.")
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        )
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        details = response.data
+        message = _summary(details)
+        code = "invalid"
+    else:
+        details = {}
+        message = str(response.data.get("detail", "")) if isinstance(response.data, dict) else ""
+        code = getattr(exc, "default_code", "") if isinstance(exc, DomainError) else ""
+        if isinstance(exc, exceptions.APIException):
+            codes = exc.get_codes()
+            if isinstance(codes, str) and isinstance(exc, DomainError):
+                code = codes
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+            details = {"retryAfterSeconds": int(exc.wait)}
+    response.data = error_body(response.status_code, message, details, code)
+    return response
+
+
+def json_404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse(error_body(404, "Not found."), status=404)
+
+
+def json_500(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(error_body(500, "Internal error.", code="internal_error"), status=500)
+
+
+class Pagination(pagination.PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "pageSize"
+    max_page_size = 100
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        data = super().get_paginated_response_schema(schema)
+        data["required"] = ["count", "next", "previous", "results"]
+        return data
+
+
+# Serializers that describe the error shape in the OpenAPI schema.
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.JSONField(help_text="Per-field problems for 400; otherwise empty.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    descriptions = {
+        400: "Invalid input: `details` names each field and why.",
+        401: "No or invalid API key.",
+        403: "Not allowed.",
+        404: "Not found, or not yours.",
+        409: "Conflicting state.",
+        412: "Stale If-Match.",
+        413: "Request body too large.",
+        415: "Unsupported media type.",
+        429: "Throttled.",
+    }
+    return {c: OpenApiResponse(ErrorSerializer, description=descriptions[c]) for c in codes}
+
+
+def etag_for(version: int) -> str:
+    return f'"{version}"'
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """The version an If-Match header asks for; None when absent or `*`."""
+    if not if_match or if_match.strip() == "*":
+        return None
+    value = if_match.split(",")[0].strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    value = value.strip('"')
+    try:
+        return int(value)
+    except ValueError:
+        # An ETag we never sent cannot match the current one.
+        return -1
+
+
+def paginated(serializer_class: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """The page shape of Pagination, around items of `serializer_class`, for the schema."""
+    name = f"Paginated{serializer_class.__name__.removesuffix('Serializer')}List"
+    return type(
+        name,
+        (serializers.Serializer,),
+        {
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer_class(many=True),
+        },
+    )

@@ -1,0 +1,48 @@
+"""The configuration summary shown by `manage.py show_config` and at worker start."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from dramaplatform.env import SECRET_NAMES, mask, mask_url
+
+
+def summary() -> list[tuple[str, str]]:
+    """(name, value) pairs of the running configuration, secrets masked."""
+    s = settings
+    database = mask_url(s.DATABASE_URL) if s.DATABASE_URL else f"sqlite:///{s.SQLITE_PATH}"
+    rows = [
+        ("ENVIRONMENT", s.ENVIRONMENT),
+        ("DEBUG", str(s.DEBUG)),
+        ("SECRET_KEY", s.SECRET_KEY),
+        ("database", database),
+        ("task broker", f"redis {mask_url(s.REDIS_URL)}" if s.REDIS_URL else "django-q2 ORM"),
+        ("workers", str(s.Q_CLUSTER["workers"])),
+        ("API authentication", "open (development, no key)" if s.API_OPEN else "API keys"),
+        ("API_KEYS", f"{len(s.API_KEYS)} bootstrap key(s)"),
+        ("media storage", f"local files in {s.MEDIA_ROOT}"),
+        ("SCRIPT_PROVIDER", s.SCRIPT_PROVIDER),
+        ("IMAGE_PROVIDER", s.IMAGE_PROVIDER),
+        ("VIDEO_PROVIDER", s.VIDEO_PROVIDER),
+        ("GPT_MODEL", s.GPT_MODEL),
+        ("OPENAI_API_KEY", s.OPENAI_API_KEY),
+        ("OPENAI_BASE_URL", s.OPENAI_BASE_URL or "(OpenAI)"),
+        ("GEMINI_API_KEY", s.GEMINI_API_KEY),
+        ("GEMINI_IMAGE_MODEL", s.GEMINI_IMAGE_MODEL),
+        ("GEMINI_VIDEO_MODEL", s.GEMINI_VIDEO_MODEL),
+        ("SORA_API_KEY", s.SORA_API_KEY),
+        ("SORA_API_BASE", s.SORA_API_BASE or "(not set)"),
+        ("R2_ACCESS_KEY_ID", s.R2_ACCESS_KEY_ID),
+        ("R2_SECRET_ACCESS_KEY", s.R2_SECRET_ACCESS_KEY),
+        ("R2_BUCKET", s.R2_BUCKET),
+        ("DEFAULT_ASPECT_RATIO", s.DEFAULT_ASPECT_RATIO),
+        ("DEFAULT_VIDEO_DURATION", f"{s.DEFAULT_VIDEO_DURATION} s"),
+        ("MAX_RETRIES", str(s.MAX_RETRIES)),
+    ]
+    return [(name, mask(value) if name in SECRET_NAMES else value) for name, value in rows]
+
+
+def summary_text() -> str:
+    rows = summary()
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"{name.ljust(width)}  {value or '(not set)'}" for name, value in rows)

@@ -1,0 +1,255 @@
+"""Settings of Drama Platform, read from the environment in this one place.
+
+Nothing needs to be set to run on one machine (SQLite, local media, the django-q2 ORM broker,
+the offline `local` providers). Production parts are switched on by environment variables
+alone; `ENVIRONMENT=production` refuses an unsafe configuration.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from dramaplatform.env import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+    env_url,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+ENVIRONMENT = env_choice("ENVIRONMENT", "development", ("development", "production"))
+IS_PRODUCTION = ENVIRONMENT == "production"
+
+SECRET_KEY = env_secret("SECRET_KEY")
+DEBUG = env_bool("DEBUG", default=not IS_PRODUCTION)
+API_KEYS = env_list("API_KEYS")
+# The API is open to requests without a key only in development with no key configured.
+API_OPEN = env_bool("API_OPEN", default=not IS_PRODUCTION and not API_KEYS)
+
+if IS_PRODUCTION:
+    problems = []
+    if not SECRET_KEY:
+        problems.append("SECRET_KEY is not set")
+    if DEBUG:
+        problems.append("DEBUG is on")
+    if API_OPEN:
+        problems.append("API_OPEN is on (the API would answer without authentication)")
+    if problems:
+        raise ImproperlyConfigured("Refusing to start in production: " + "; ".join(problems) + ".")
+elif not SECRET_KEY:
+    # A fixed key is fine for a development machine; production has no default.
+    SECRET_KEY = "development-only-secret-key-not-for-production"  # noqa: S105
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS") or (["*"] if not IS_PRODUCTION else [])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+PORT = env_int("PORT", 8000, minimum=1)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_q",
+    "accounts",
+    "dramas",
+    "generation",
+    "assets",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "dramaplatform.urls"
+WSGI_APPLICATION = "dramaplatform.wsgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Database: SQLite by default, PostgreSQL (psycopg 3) from DATABASE_URL.
+DATABASE_URL = env_url("DATABASE_URL")
+SQLITE_PATH = Path(env_str("SQLITE_PATH") or BASE_DIR / "var" / "db.sqlite3")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+else:
+    SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": SQLITE_PATH,
+            # Workers and the web process write at once: WAL plus IMMEDIATE transactions stop
+            # "database is locked" errors under concurrent writers.
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL;",
+                "timeout": 20,
+            },
+            "TEST": {"NAME": str(SQLITE_PATH.with_name("test-db.sqlite3"))},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background work: django-q2 on the ORM broker, or Redis from REDIS_URL.
+REDIS_URL = env_url("REDIS_URL")
+Q_CLUSTER = {
+    "name": "drama",
+    "workers": env_int("WORKERS", 2, minimum=1),
+    # The Job table owns retries and leases; django-q2 only wakes workers up. `retry` must
+    # exceed queue wait plus run time, so a slow task is not delivered twice.
+    "timeout": env_int("TASK_TIMEOUT", 600, minimum=1),
+    "retry": env_int("TASK_TIMEOUT", 600, minimum=1) + 300,
+    "max_attempts": 1,
+    "ack_failures": True,
+    "save_limit": 0,
+    "catch_up": False,
+    "poll": 0.2,
+    "label": "Background tasks",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "var" / "static")
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+WHITENOISE_USE_FINDERS = DEBUG
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "var" / "media")
+OUTPUTS_DIR = Path(env_str("OUTPUTS_DIR") or BASE_DIR / "var" / "outputs")
+
+# Request bodies above this size are refused with 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 2 * 1024 * 1024, minimum=1024)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+        "accounts.authentication.OpenAccessAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.authentication.IsApiUser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "djangorestframework_camel_case.render.CamelCaseJSONRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "djangorestframework_camel_case.parser.CamelCaseJSONParser",
+        "djangorestframework_camel_case.parser.CamelCaseMultiPartParser",
+        "djangorestframework_camel_case.parser.CamelCaseFormParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "dramaplatform.api.Pagination",
+    "PAGE_SIZE": 20,
+    "EXCEPTION_HANDLER": "dramaplatform.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {"generation": env_str("GENERATION_RATE", "30/minute")},
+    "UNAUTHENTICATED_USER": None,
+}
+# Free-form dictionaries are passed through as they were written.
+JSON_CAMEL_CASE = {"JSON_UNDERSCOREIZE": {"ignore_fields": ("metadata", "parameters", "result")}}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Drama Platform API",
+    "DESCRIPTION": "Turn a one-line premise into a short vertical drama and produce its media.",
+    "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
+    ],
+    "CAMELIZE_NAMES": False,
+    "ENUM_NAME_OVERRIDES": {
+        "DramaStatusEnum": "dramas.models.Drama.Status",
+        "JobStatusEnum": "generation.models.Job.Status",
+        "JobKindEnum": "generation.models.Job.Kind",
+        "AssetKindEnum": "assets.models.Asset.Kind",
+        "ReviewStatusEnum": "assets.models.Asset.Review",
+    },
+}
+
+# Providers (see PROVIDERS.md); `local` is the offline default.
+OPENAI_API_KEY = env_secret("OPENAI_API_KEY")
+OPENAI_BASE_URL = env_url("OPENAI_BASE_URL")
+GPT_MODEL = env_str("GPT_MODEL", "gpt-5.1")
+GEMINI_API_KEY = env_secret("GEMINI_API_KEY")
+GEMINI_API_BASE = env_url("GEMINI_API_BASE")
+GEMINI_IMAGE_MODEL = env_str("GEMINI_IMAGE_MODEL", "gemini-3.1-flash-image")
+GEMINI_VIDEO_MODEL = env_str("GEMINI_VIDEO_MODEL", "gemini-omni-1.2-flash")
+SORA_API_KEY = env_secret("SORA_API_KEY")
+SORA_API_BASE = env_url("SORA_API_BASE")
+SORA_MODEL = env_str("SORA_MODEL")
+SCRIPT_PROVIDER = env_choice("SCRIPT_PROVIDER", "local", ("local",))
+IMAGE_PROVIDER = env_choice("IMAGE_PROVIDER", "local", ("local",))
+VIDEO_PROVIDER = env_choice("VIDEO_PROVIDER", "local", ("local",))
+LOCAL_PROVIDER_LATENCY_MS = env_int("LOCAL_PROVIDER_LATENCY_MS", 0, minimum=0)
+
+DEFAULT_ASPECT_RATIO = env_str("DEFAULT_ASPECT_RATIO", "9:16")
+DEFAULT_VIDEO_DURATION = env_int("DEFAULT_VIDEO_DURATION", 10, minimum=1)
+MAX_RETRIES = env_int("MAX_RETRIES", 2, minimum=0)
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 300, minimum=5)
+
+# Object storage (used by the asset library).
+R2_ACCOUNT_ID = env_str("R2_ACCOUNT_ID")
+R2_ACCESS_KEY_ID = env_secret("R2_ACCESS_KEY_ID")
+R2_SECRET_ACCESS_KEY = env_secret("R2_SECRET_ACCESS_KEY")
+R2_BUCKET = env_str("R2_BUCKET", "sfd-production")
+R2_PUBLIC_URL = env_url("R2_PUBLIC_URL")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+if IS_PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True

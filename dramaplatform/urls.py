@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from dramas import api as dramas
+
+handler404 = "dramaplatform.api.json_404"
+handler500 = "dramaplatform.api.json_500"
+
+D = "dramas/<str:drama_id>"
+E = f"{D}/episodes/<str:episode_id>"
+S = f"{E}/scenes/<str:scene_id>"
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/docs", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("openapi.json", SpectacularAPIView.as_view(), name="schema"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("dramas", dramas.DramaCollectionView.as_view()),
+    path(D, dramas.DramaDetailView.as_view()),
+    path(f"{D}/improve", dramas.DramaImproveView.as_view()),
+    path(f"{D}/critique", dramas.DramaCritiqueView.as_view()),
+    path(f"{D}/characters", dramas.CharacterListView.as_view()),
+    path(f"{D}/characters/<str:character_id>", dramas.CharacterDetailView.as_view()),
+    path(f"{D}/episodes", dramas.EpisodeListView.as_view()),
+    path(E, dramas.EpisodeDetailView.as_view()),
+    path(f"{E}/scenes", dramas.SceneListView.as_view()),
+    path(S, dramas.SceneDetailView.as_view()),
+    path(f"{S}/assets", dramas.SceneAssetListView.as_view()),
+    path(f"{S}/assets/<str:asset_id>", dramas.SceneAssetDetailView.as_view()),
+    path(f"{D}/jobs", dramas.JobListView.as_view()),
+    path(f"{D}/jobs/<str:job_id>", dramas.JobDetailView.as_view()),
+]
+
+if settings.DEBUG:
+    # Local media in development; production serves files from object storage.
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,132 @@
+"""Reads of dramas, each with its related rows fetched in a fixed number of queries."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from rest_framework.exceptions import NotFound
+
+from assets.models import Asset
+from dramas.models import Character, DialogueLine, Drama, Episode, Scene
+
+
+def dramas_visible_to(user: AbstractBaseUser) -> QuerySet[Drama]:
+    """Staff see every drama; everyone else only their own."""
+    if user.is_staff:
+        return Drama.objects.all()
+    return Drama.objects.filter(owner=user)
+
+
+def _count_of(model, **filters) -> Coalesce:
+    counted = (
+        model.objects.filter(drama=OuterRef("pk"), **filters)
+        .order_by()
+        .values("drama")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def drama_list(
+    *,
+    user: AbstractBaseUser,
+    status: str | None = None,
+    genre: str | None = None,
+    search: str | None = None,
+) -> QuerySet[Drama]:
+    dramas = dramas_visible_to(user).annotate(
+        character_count=_count_of(Character), episode_count=_count_of(Episode)
+    )
+    if status:
+        dramas = dramas.filter(status=status)
+    if genre:
+        dramas = dramas.filter(genre__iexact=genre)
+    if search:
+        dramas = dramas.filter(title__icontains=search)
+    return dramas
+
+
+def current_assets() -> QuerySet[Asset]:
+    return Asset.objects.filter(is_current=True).order_by("kind", "id")
+
+
+def _scene_prefetches(prefix: str = "") -> list[Prefetch | str]:
+    return [
+        Prefetch(f"{prefix}characters", queryset=Character.objects.only("id", "key")),
+        Prefetch(f"{prefix}dialogue", queryset=DialogueLine.objects.select_related("character")),
+        Prefetch(f"{prefix}assets", queryset=current_assets(), to_attr="current_assets"),
+    ]
+
+
+def drama_get(*, user: AbstractBaseUser, public_id: str, detail: bool = True) -> Drama:
+    """The drama, with the whole script and current assets when `detail` is set.
+
+    Raises NotFound for unknown ids and for other users' dramas alike.
+    """
+    dramas = dramas_visible_to(user)
+    if detail:
+        dramas = dramas.prefetch_related(
+            Prefetch(
+                "characters",
+                queryset=Character.objects.prefetch_related(
+                    Prefetch("assets", queryset=current_assets(), to_attr="current_assets")
+                ),
+            ),
+            Prefetch(
+                "episodes",
+                queryset=Episode.objects.prefetch_related(
+                    Prefetch("assets", queryset=current_assets(), to_attr="current_assets"),
+                    Prefetch(
+                        "scenes", queryset=Scene.objects.prefetch_related(*_scene_prefetches())
+                    ),
+                ),
+            ),
+        )
+    drama = dramas.filter(public_id=public_id).first()
+    if drama is None:
+        raise NotFound(f"No drama with id '{public_id}'.")
+    return drama
+
+
+def character_list(*, drama: Drama) -> QuerySet[Character]:
+    return drama.characters.prefetch_related(
+        Prefetch("assets", queryset=current_assets(), to_attr="current_assets")
+    )
+
+
+def character_get(*, drama: Drama, key: str) -> Character:
+    character = character_list(drama=drama).filter(key=key).first()
+    if character is None:
+        raise NotFound(f"No character with id '{key}' in this drama.")
+    return character
+
+
+def episode_list(*, drama: Drama) -> QuerySet[Episode]:
+    return drama.episodes.prefetch_related(
+        Prefetch("assets", queryset=current_assets(), to_attr="current_assets")
+    )
+
+
+def episode_get(*, drama: Drama, key: str) -> Episode:
+    episode = episode_list(drama=drama).filter(key=key).first()
+    if episode is None:
+        raise NotFound(f"No episode with id '{key}' in this drama.")
+    return episode
+
+
+def scene_list(*, episode: Episode) -> QuerySet[Scene]:
+    return episode.scenes.select_related("episode").prefetch_related(*_scene_prefetches())
+
+
+def scene_get(*, episode: Episode, key: str) -> Scene:
+    scene = scene_list(episode=episode).filter(key=key).first()
+    if scene is None:
+        raise NotFound(f"No scene with id '{key}' in episode '{episode.key}'.")
+    return scene
+
+
+def scene_assets(*, scene: Scene, include_versions: bool = False) -> QuerySet[Asset]:
+    assets = scene.assets.all() if include_versions else scene.assets.filter(is_current=True)
+    return assets.order_by("kind", "-version")

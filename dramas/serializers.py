@@ -1,0 +1,326 @@
+"""Input and output shapes of the drama API (snake_case here; camelCase on the wire)."""
+
+from __future__ import annotations
+
+from django.core.validators import RegexValidator
+from rest_framework import serializers
+
+from assets.models import Asset
+from dramaplatform.fields import StrictCharField, StrictIntegerField
+from dramas.models import (
+    MAX_CHARACTERS,
+    MAX_EPISODES,
+    MAX_LINES_PER_SCENE,
+    MAX_SCENES_PER_EPISODE,
+    Character,
+    Drama,
+    Episode,
+    Scene,
+)
+
+id_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$",
+    "Use 1 to 40 letters, digits, '_' or '-', starting with a letter or digit.",
+)
+MAX_CHARACTERS_PER_SCENE = 12
+
+
+def entity_id_field(**kwargs) -> serializers.CharField:
+    return StrictCharField(max_length=40, validators=[id_validator], **kwargs)
+
+
+# ---------------------------------------------------------------- script input (create, improve)
+class DialogueLineInput(serializers.Serializer):
+    character = entity_id_field(help_text="The id of a character of this drama.")
+    line = StrictCharField(max_length=2000)
+
+
+class SceneFieldsInput(serializers.Serializer):
+    title = StrictCharField(max_length=200, required=False, allow_blank=True)
+    location = StrictCharField(max_length=200, required=False, allow_blank=True)
+    time_of_day = StrictCharField(max_length=40, required=False, allow_blank=True)
+    description = StrictCharField(max_length=5000, required=False, allow_blank=True)
+    visual_prompt = StrictCharField(max_length=5000, required=False, allow_blank=True)
+    characters = serializers.ListField(
+        child=entity_id_field(),
+        max_length=MAX_CHARACTERS_PER_SCENE,
+        required=False,
+        help_text="Ids of the characters who appear in the scene.",
+    )
+    dialogue = DialogueLineInput(many=True, required=False, max_length=MAX_LINES_PER_SCENE)
+    target_duration = StrictIntegerField(min_value=1, max_value=60, required=False)
+
+
+class SceneInput(SceneFieldsInput):
+    id = entity_id_field(required=False, help_text="Assigned when omitted.")
+
+
+class EpisodeInput(serializers.Serializer):
+    id = entity_id_field(required=False, help_text="Assigned when omitted.")
+    title = StrictCharField(max_length=200)
+    synopsis = StrictCharField(max_length=5000, required=False, allow_blank=True)
+    scenes = SceneInput(many=True, required=False, max_length=MAX_SCENES_PER_EPISODE)
+
+
+class CharacterInput(serializers.Serializer):
+    id = entity_id_field(required=False, help_text="Assigned when omitted.")
+    name = StrictCharField(max_length=120)
+    role = StrictCharField(max_length=60, required=False, allow_blank=True)
+    description = StrictCharField(max_length=5000, required=False, allow_blank=True)
+    appearance = StrictCharField(max_length=5000, required=False, allow_blank=True)
+
+
+class DramaCreateInput(serializers.Serializer):
+    """A whole drama, written at once."""
+
+    title = StrictCharField(max_length=200)
+    premise = StrictCharField(max_length=2000, required=False, allow_blank=True)
+    logline = StrictCharField(max_length=2000, required=False, allow_blank=True)
+    genre = StrictCharField(max_length=60, required=False, allow_blank=True)
+    tone = StrictCharField(max_length=60, required=False, allow_blank=True)
+    characters = CharacterInput(many=True, max_length=MAX_CHARACTERS)
+    episodes = EpisodeInput(many=True, max_length=MAX_EPISODES)
+
+    def validate(self, attrs: dict) -> dict:
+        return normalise_script(attrs)
+
+
+def normalise_script(script: dict) -> dict:
+    """Assigns missing ids and numbers; checks that ids are unique and references are real.
+
+    Raises a ValidationError whose keys are paths such as `episodes[0].scenes[2].characters`.
+    """
+    errors: dict[str, list[str]] = {}
+    characters = script.get("characters", [])
+    seen: set[str] = set()
+    for i, character in enumerate(characters):
+        character.setdefault("id", f"char_{i + 1:03d}")
+        if character["id"] in seen:
+            errors[f"characters[{i}].id"] = [f"Duplicate character id '{character['id']}'."]
+        seen.add(character["id"])
+    known = seen
+    episode_ids: set[str] = set()
+    scene_ids: set[str] = set()
+    for e, episode in enumerate(script.get("episodes", [])):
+        episode["number"] = e + 1
+        episode.setdefault("id", f"ep_{e + 1:02d}")
+        if episode["id"] in episode_ids:
+            errors[f"episodes[{e}].id"] = [f"Duplicate episode id '{episode['id']}'."]
+        episode_ids.add(episode["id"])
+        for s, scene in enumerate(episode.setdefault("scenes", [])):
+            path = f"episodes[{e}].scenes[{s}]"
+            scene["number"] = s + 1
+            scene.setdefault("id", f"sc_{e + 1:02d}_{s + 1:02d}")
+            if scene["id"] in scene_ids:
+                errors[f"{path}.id"] = [f"Duplicate scene id '{scene['id']}'."]
+            scene_ids.add(scene["id"])
+            errors.update(scene_reference_errors(scene, known, path))
+    if errors:
+        raise serializers.ValidationError(errors)
+    return script
+
+
+def scene_reference_errors(scene: dict, known: set[str], path: str) -> dict[str, list[str]]:
+    errors = {}
+    unknown = [c for c in scene.get("characters", []) if c not in known]
+    if unknown:
+        errors[f"{path}.characters"] = [f"Unknown character id '{c}'." for c in unknown]
+    if len(set(scene.get("characters", []))) != len(scene.get("characters", [])):
+        errors.setdefault(f"{path}.characters", []).append("A character is listed twice.")
+    for n, line in enumerate(scene.get("dialogue", [])):
+        if line["character"] not in known:
+            errors[f"{path}.dialogue[{n}].character"] = [
+                f"Unknown character id '{line['character']}'."
+            ]
+    return errors
+
+
+class PremiseInput(serializers.Serializer):
+    """A premise: the script is written in the background."""
+
+    premise = StrictCharField(max_length=2000)
+    genre = StrictCharField(max_length=60, required=False, allow_blank=True, default="")
+    tone = StrictCharField(max_length=60, required=False, allow_blank=True, default="")
+    episode_count = StrictIntegerField(min_value=1, max_value=20, default=3)
+    character_count = StrictIntegerField(min_value=1, max_value=12, default=4)
+    scenes_per_episode = StrictIntegerField(min_value=1, max_value=12, default=3)
+
+
+class DramaPatchInput(serializers.Serializer):
+    title = StrictCharField(max_length=200, required=False)
+    premise = StrictCharField(max_length=2000, required=False, allow_blank=True)
+    logline = StrictCharField(max_length=2000, required=False, allow_blank=True)
+    genre = StrictCharField(max_length=60, required=False, allow_blank=True)
+    tone = StrictCharField(max_length=60, required=False, allow_blank=True)
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs:
+            raise serializers.ValidationError("Send at least one field to change.")
+        return attrs
+
+
+class CharacterPatchInput(serializers.Serializer):
+    name = StrictCharField(max_length=120, required=False)
+    role = StrictCharField(max_length=60, required=False, allow_blank=True)
+    description = StrictCharField(max_length=5000, required=False, allow_blank=True)
+    appearance = StrictCharField(max_length=5000, required=False, allow_blank=True)
+
+    validate = DramaPatchInput.validate
+
+
+class EpisodePatchInput(serializers.Serializer):
+    title = StrictCharField(max_length=200, required=False)
+    synopsis = StrictCharField(max_length=5000, required=False, allow_blank=True)
+
+    validate = DramaPatchInput.validate
+
+
+class ScenePatchInput(SceneFieldsInput):
+    validate = DramaPatchInput.validate
+
+
+class ImproveInput(serializers.Serializer):
+    feedback = StrictCharField(max_length=5000)
+
+
+# ---------------------------------------------------------------- output
+class AssetBriefSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id")
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Asset
+        fields = [
+            "id",
+            "kind",
+            "media_type",
+            "url",
+            "content_type",
+            "size_bytes",
+            "version",
+            "is_current",
+            "review_status",
+            "review_reason",
+            "provider",
+            "model",
+            "created_at",
+        ]
+
+    def get_url(self, asset: Asset) -> str | None:
+        return asset.file.url if asset.file else None
+
+
+class CharacterSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="key")
+    assets = AssetBriefSerializer(many=True, source="current_assets")
+
+    class Meta:
+        model = Character
+        fields = ["id", "name", "role", "description", "appearance", "order", "assets"]
+
+
+class DialogueLineSerializer(serializers.Serializer):
+    character = serializers.CharField(source="character.key")
+    line = serializers.CharField()
+
+
+class SceneSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="key")
+    episode = serializers.CharField(source="episode.key")
+    characters = serializers.SlugRelatedField(slug_field="key", many=True, read_only=True)
+    dialogue = DialogueLineSerializer(many=True)
+    assets = AssetBriefSerializer(many=True, source="current_assets")
+
+    class Meta:
+        model = Scene
+        fields = [
+            "id",
+            "episode",
+            "number",
+            "title",
+            "location",
+            "time_of_day",
+            "description",
+            "visual_prompt",
+            "characters",
+            "dialogue",
+            "target_duration",
+            "assets",
+        ]
+
+
+class EpisodeSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="key")
+    assets = AssetBriefSerializer(many=True, source="current_assets")
+
+    class Meta:
+        model = Episode
+        fields = ["id", "number", "title", "synopsis", "assets"]
+
+
+class EpisodeWithScenesSerializer(EpisodeSerializer):
+    scenes = SceneSerializer(many=True)
+
+    class Meta(EpisodeSerializer.Meta):
+        fields = [*EpisodeSerializer.Meta.fields, "scenes"]
+
+
+class CritiqueIssueSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    severity = serializers.ChoiceField(choices=["major", "minor"])
+    message = serializers.CharField()
+    refs = serializers.ListField(child=serializers.CharField())
+
+
+class CritiqueSerializer(serializers.Serializer):
+    score = serializers.IntegerField()
+    summary = serializers.CharField()
+    issues = CritiqueIssueSerializer(many=True)
+    provider = serializers.CharField()
+
+
+class DramaSummarySerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id")
+    character_count = serializers.IntegerField()
+    episode_count = serializers.IntegerField()
+
+    class Meta:
+        model = Drama
+        fields = [
+            "id",
+            "title",
+            "logline",
+            "genre",
+            "tone",
+            "status",
+            "version",
+            "character_count",
+            "episode_count",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class DramaSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id")
+    characters = CharacterSerializer(many=True)
+    episodes = EpisodeWithScenesSerializer(many=True)
+    critique = CritiqueSerializer(allow_null=True)
+
+    class Meta:
+        model = Drama
+        fields = [
+            "id",
+            "title",
+            "premise",
+            "logline",
+            "genre",
+            "tone",
+            "status",
+            "version",
+            "critique",
+            "characters",
+            "episodes",
+            "created_at",
+            "updated_at",
+        ]

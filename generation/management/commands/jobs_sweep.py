@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from generation.services import jobs_requeue_stale
+
+
+class Command(BaseCommand):
+    help = (
+        "Re-sends jobs that a lost message or a dead worker left behind. Safe to run on "
+        "several machines at once: every change it makes is a conditional UPDATE."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--loop", action="store_true", help="Keep sweeping.")
+        parser.add_argument("--interval", type=float, default=10.0, help="Seconds between sweeps.")
+
+    def handle(self, *args, loop: bool, interval: float, **options) -> None:
+        while True:
+            close_old_connections()
+            count = jobs_requeue_stale()
+            if count or not loop:
+                self.stdout.write(f"re-sent {count} job(s)")
+            if not loop:
+                return
+            time.sleep(interval)

@@ -1,0 +1,81 @@
+"""Jobs: the durable record of every piece of background work.
+
+django-q2 only wakes workers up; these rows own status, attempts, leases and dependencies.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from dramaplatform.ids import new_job_id
+
+
+class Job(models.Model):
+    class Kind(models.TextChoices):
+        SCRIPT = "script"
+        IMPROVE = "improve"
+        CRITIQUE = "critique"
+        DAG = "dag"
+        IMAGE = "image"
+        VIDEO = "video"
+        ASSEMBLY = "assembly"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        QUEUED = "queued"
+        RUNNING = "running"
+        COMPLETED = "completed"
+        FAILED = "failed"
+        SKIPPED = "skipped"
+        CANCELLED = "cancelled"
+        AWAITING_APPROVAL = "awaiting_approval"
+
+    FINISHED = (Status.COMPLETED, Status.FAILED, Status.SKIPPED, Status.CANCELLED)
+
+    public_id = models.CharField(max_length=40, unique=True, default=new_job_id, editable=False)
+    drama = models.ForeignKey("dramas.Drama", on_delete=models.CASCADE, related_name="jobs")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
+    target_type = models.CharField(max_length=20, blank=True)
+    target_key = models.CharField(max_length=40, blank=True)
+    asset = models.ForeignKey(
+        "assets.Asset", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    depends_on = models.ManyToManyField(
+        "self", symmetrical=False, blank=True, related_name="dependents"
+    )
+    level = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=1)
+    error = models.TextField(blank=True)
+    prompt = models.TextField(blank=True)
+    result = models.JSONField(null=True, blank=True)
+    provider_job_id = models.CharField(max_length=200, blank=True)
+    # Who holds the job while it runs, and until when; an expired lease may be taken over.
+    lease_owner = models.CharField(max_length=80, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # When a worker was last asked to run the job; the sweeper re-sends only old messages.
+    sent_at = models.DateTimeField(null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["status", "lease_expires_at"]),
+            models.Index(fields=["drama", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} {self.kind} {self.status}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
