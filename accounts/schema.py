@@ -15,12 +15,6 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
             {"type": "apiKey", "in": "header", "name": "X-API-Key"},
         ]
 
-
-class OpenAccessScheme(OpenApiAuthenticationExtension):
-    target_class = "accounts.authentication.OpenAccessAuthentication"
-    name = "open"
-    priority = -1
-
-    def get_security_definition(self, auto_schema):
-        # Development only: no key needed. Shown so the schema stays truthful in that mode.
-        return {"type": "http", "scheme": "bearer", "description": "Open in development."}
+    def get_security_requirement(self, auto_schema):
+        # Either header will do: two alternatives, not both at once.
+        return [{"bearer": []}, {"apiKey": []}]

@@ -115,7 +115,7 @@ class DramaCollectionView(APIView):
     @extend_schema(
         operation_id="dramas_create",
         request=PolymorphicProxySerializer(
-            component_name="DramaCreateRequest",
+            component_name="DramaCreate",
             serializers=[DramaCreateInput, PremiseInput],
             resource_type_field_name=None,
         ),

@@ -25,7 +25,7 @@ class JobSerializer(serializers.ModelSerializer):
     parent_id = serializers.SerializerMethodField()
     asset_id = serializers.SerializerMethodField()
     counts = serializers.SerializerMethodField()
-    result = serializers.JSONField(allow_null=True)
+    result = serializers.JSONField(help_text="The critique, the script version, or null.")
     metadata = serializers.DictField()
 
     class Meta:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from django.db import close_old_connections
-
 from dramas import services as drama_services
 from generation.models import Job
 from generation.providers.base import ProviderError
@@ -23,7 +21,6 @@ HANDLERS: dict[str, Callable[..., object]] = {
 
 def run_job(job_id: int) -> str:
     """Runs the job if this delivery wins the claim; returns what happened, for the log."""
-    close_old_connections()
     job = job_claim(job_id=job_id, worker=worker_name())
     if job is None:
         return "not claimed"

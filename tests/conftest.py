@@ -206,8 +206,10 @@ def drama_body(episodes: int = 2, scenes: int = 2, characters: int = 3, title: s
                         "timeOfDay": "night",
                         "description": "They argue.",
                         "visualPrompt": "a busy kitchen",
-                        "characters": [cast[(e + s) % characters]["id"],
-                                       cast[(e + s + 1) % characters]["id"]],
+                        "characters": list(dict.fromkeys([
+                            cast[(e + s) % characters]["id"],
+                            cast[(e + s + 1) % characters]["id"],
+                        ])),
                         "dialogue": [
                             {"character": cast[(e + s) % characters]["id"], "line": "Out."},
                             {"character": cast[(e + s + 1) % characters]["id"], "line": "No."},
