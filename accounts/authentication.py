@@ -28,7 +28,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if raw is None:
             return None
         # Compare with every bootstrap key so the time taken does not tell which matched.
-        if any([secrets.compare_digest(raw, known) for known in settings.API_KEYS]):
+        given = raw.encode()
+        if any([secrets.compare_digest(given, known.encode()) for known in settings.API_KEYS]):
             return service_user(), None
         key = (
             ApiKey.objects.select_related("user")

@@ -9,9 +9,19 @@ from dramaplatform.ids import new_asset_id
 
 
 def asset_storage_key(asset: Asset, filename: str) -> str:
-    """`{user_id}/{project}/assets/{asset_id}.{ext}`: never built from what a client sent."""
+    """`{user_id}/{project}/assets/{asset_id}.{ext}`: never built from what a client sent.
+
+    `filename` here is the name the service gave the content (`{asset_id}.{ext}`, the extension
+    from the detected type), not the client's.
+    """
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
     return f"{asset.owner_id}/{asset.project}/assets/{asset.public_id}.{ext}"
+
+
+def sidecar_key(file_key: str) -> str:
+    """`…/assets/{asset_id}_metadata.json` beside `…/assets/{asset_id}.{ext}`."""
+    stem = file_key.rsplit(".", 1)[0]
+    return f"{stem}_metadata.json"
 
 
 class Asset(models.Model):
@@ -58,7 +68,10 @@ class Asset(models.Model):
     scene = models.ForeignKey(
         "dramas.Scene", null=True, blank=True, on_delete=models.CASCADE, related_name="assets"
     )
+    # The versions of one thing share a slot (`scene:12:storyboard`); one of them is current.
+    slot = models.CharField(max_length=120, db_index=True)
     file = models.FileField(upload_to=asset_storage_key, max_length=300)
+    filename = models.CharField(max_length=200, blank=True, help_text="Sanitised original name.")
     content_type = models.CharField(max_length=100)
     size_bytes = models.PositiveBigIntegerField(default=0)
     sha256 = models.CharField(max_length=64, blank=True)
@@ -91,6 +104,13 @@ class Asset(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["owner", "kind", "-created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slot"], condition=models.Q(is_current=True), name="one_current_per_slot"
+            ),
+            models.UniqueConstraint(fields=["slot", "version"], name="slot_version_unique"),
+        ]
+        permissions = [("moderate_asset", "Can approve or reject assets")]
 
     def __str__(self) -> str:
         return f"{self.public_id} {self.kind} v{self.version}"

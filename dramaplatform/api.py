@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -78,6 +79,8 @@ def _summary(details: object) -> str:
                 problem = problem[0]
         if field == "non_field_errors":
             return str(problem)
+        # Name the field as clients spell it (camelCase), like the keys of `details`.
+        field = re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), field)
         return f"Invalid input in {field}: {problem}"
     if isinstance(details, list) and details:
         return str(details[0])

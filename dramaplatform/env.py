@@ -58,7 +58,8 @@ def env_url(name: str, default: str = "") -> str:
     if value:
         parsed = urlparse(value)
         if not parsed.scheme or not (parsed.netloc or parsed.path):
-            raise ImproperlyConfigured(f"{name} must be a URL, got {value!r}")
+            # The value is left out: a malformed URL may still carry a password.
+            raise ImproperlyConfigured(f"{name} must be a URL such as scheme://host/path")
     return value
 
 
@@ -77,7 +78,7 @@ def mask(value: str) -> str:
     """Show only enough of a secret to tell two apart."""
     if not value:
         return ""
-    if len(value) <= 8:
+    if len(value) < 16:
         return "****"
     return f"{value[:4]}…{value[-2:]}"
 

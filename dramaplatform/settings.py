@@ -7,7 +7,9 @@ alone; `ENVIRONMENT=production` refuses an unsafe configuration.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from urllib.parse import urlparse
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -103,7 +105,12 @@ TEMPLATES = [
 DATABASE_URL = env_url("DATABASE_URL")
 SQLITE_PATH = Path(env_str("SQLITE_PATH") or BASE_DIR / "var" / "db.sqlite3")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    try:
+        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL is not a database URL this product knows: {exc}"
+        ) from None
 else:
     SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -117,7 +124,8 @@ else:
                 "init_command": "PRAGMA journal_mode=WAL;",
                 "timeout": 20,
             },
-            "TEST": {"NAME": str(SQLITE_PATH.with_name("test-db.sqlite3"))},
+            # One test database per test run, so two runs on one machine do not collide.
+            "TEST": {"NAME": str(SQLITE_PATH.with_name(f"test-db-{os.getpid()}.sqlite3"))},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -174,11 +182,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": [
         "djangorestframework_camel_case.render.CamelCaseJSONRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": [
-        "djangorestframework_camel_case.parser.CamelCaseJSONParser",
-        "djangorestframework_camel_case.parser.CamelCaseMultiPartParser",
-        "djangorestframework_camel_case.parser.CamelCaseFormParser",
-    ],
+    # JSON only; the upload endpoint takes multipart by itself.
+    "DEFAULT_PARSER_CLASSES": ["dramaplatform.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "dramaplatform.api.Pagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "dramaplatform.api.exception_handler",
@@ -214,6 +219,7 @@ SPECTACULAR_SETTINGS = {
         "JobKindEnum": "generation.models.Job.Kind",
         "AssetKindEnum": "assets.models.Asset.Kind",
         "ReviewStatusEnum": "assets.models.Asset.Review",
+        "MediaTypeEnum": "assets.models.Asset.MediaType",
     },
 }
 
@@ -238,12 +244,96 @@ DEFAULT_VIDEO_DURATION = env_int("DEFAULT_VIDEO_DURATION", 10, minimum=1)
 MAX_RETRIES = env_int("MAX_RETRIES", 2, minimum=0)
 JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 300, minimum=5)
 
-# Object storage (used by the asset library).
+# Object storage for media: local files by default, Cloudflare R2 when the R2_* variables are
+# set, or any S3-compatible service (MinIO, SeaweedFS, AWS) through the S3_* variables.
 R2_ACCOUNT_ID = env_str("R2_ACCOUNT_ID")
 R2_ACCESS_KEY_ID = env_secret("R2_ACCESS_KEY_ID")
 R2_SECRET_ACCESS_KEY = env_secret("R2_SECRET_ACCESS_KEY")
 R2_BUCKET = env_str("R2_BUCKET", "sfd-production")
 R2_PUBLIC_URL = env_url("R2_PUBLIC_URL")
+S3_ENDPOINT_URL = env_url("S3_ENDPOINT_URL")
+S3_ACCESS_KEY_ID = env_secret("S3_ACCESS_KEY_ID")
+S3_SECRET_ACCESS_KEY = env_secret("S3_SECRET_ACCESS_KEY")
+S3_BUCKET = env_str("S3_BUCKET")
+S3_REGION = env_str("S3_REGION", "us-east-1")
+S3_PUBLIC_URL = env_url("S3_PUBLIC_URL")
+SIGNED_URL_SECONDS = env_int("SIGNED_URL_SECONDS", 300, minimum=10)
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+
+
+def s3_storage(
+    *, bucket: str, endpoint: str, key_id: str, secret: str, region: str, public_url: str
+) -> dict:
+    """django-storages' S3 backend, as R2 and other S3 services need it."""
+    from botocore.config import Config
+
+    options = {
+        "bucket_name": bucket,
+        "endpoint_url": endpoint or None,
+        "access_key": key_id,
+        "secret_key": secret,
+        "region_name": region,
+        "querystring_auth": True,
+        "querystring_expire": SIGNED_URL_SECONDS,
+        # Keys are unique asset ids: no need to probe for a free name before each write.
+        "file_overwrite": True,
+        "default_acl": None,
+        # Current boto3 adds CRC checksums to every request by default, which R2 and other
+        # S3-compatible services reject or mishandle: send them only where the API needs them.
+        "client_config": Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path"},
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+            retries={"max_attempts": 3, "mode": "standard"},
+        ),
+    }
+    if public_url:
+        parsed = urlparse(public_url)
+        options["custom_domain"] = (parsed.netloc + parsed.path).rstrip("/")
+        options["url_protocol"] = f"{parsed.scheme}:"
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
+if R2_ACCOUNT_ID or R2_ACCESS_KEY_ID or R2_SECRET_ACCESS_KEY:
+    if not (R2_ACCOUNT_ID and R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY):
+        raise ImproperlyConfigured(
+            "Cloudflare R2 needs R2_ACCOUNT_ID, R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY together."
+        )
+    MEDIA_STORAGE = f"Cloudflare R2 bucket {R2_BUCKET}"
+    MEDIA_PUBLIC_URL = R2_PUBLIC_URL
+    DEFAULT_STORAGE = s3_storage(
+        bucket=R2_BUCKET,
+        endpoint=f"https://{R2_ACCOUNT_ID}.r2.cloudflarestorage.com",
+        key_id=R2_ACCESS_KEY_ID,
+        secret=R2_SECRET_ACCESS_KEY,
+        region="auto",
+        public_url=R2_PUBLIC_URL,
+    )
+elif S3_BUCKET:
+    MEDIA_STORAGE = f"S3 bucket {S3_BUCKET} at {S3_ENDPOINT_URL or 'AWS'}"
+    MEDIA_PUBLIC_URL = S3_PUBLIC_URL
+    DEFAULT_STORAGE = s3_storage(
+        bucket=S3_BUCKET,
+        endpoint=S3_ENDPOINT_URL,
+        key_id=S3_ACCESS_KEY_ID,
+        secret=S3_SECRET_ACCESS_KEY,
+        region=S3_REGION,
+        public_url=S3_PUBLIC_URL,
+    )
+else:
+    MEDIA_STORAGE = f"local files in {MEDIA_ROOT}"
+    MEDIA_PUBLIC_URL = ""
+    # Sidecars are rewritten in place when an asset changes.
+    DEFAULT_STORAGE = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"allow_overwrite": True},
+    }
+
+STORAGES = {
+    "default": DEFAULT_STORAGE,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 LOGGING = {
     "version": 1,

@@ -7,6 +7,7 @@ from django.urls import path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from assets import api as assets
 from dramas import api as dramas
 
 handler404 = "dramaplatform.api.json_404"
@@ -15,6 +16,7 @@ handler500 = "dramaplatform.api.json_500"
 D = "dramas/<str:drama_id>"
 E = f"{D}/episodes/<str:episode_id>"
 S = f"{E}/scenes/<str:scene_id>"
+A = "asset-library/<str:asset_id>"
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/docs", permanent=False)),
@@ -35,6 +37,14 @@ urlpatterns = [
     path(f"{S}/assets/<str:asset_id>", dramas.SceneAssetDetailView.as_view()),
     path(f"{D}/jobs", dramas.JobListView.as_view()),
     path(f"{D}/jobs/<str:job_id>", dramas.JobDetailView.as_view()),
+    path("asset-library/list", assets.AssetListView.as_view()),
+    path("asset-library/upload", assets.AssetUploadView.as_view()),
+    path(f"{A}", assets.AssetDetailView.as_view()),
+    path(f"{A}/metadata", assets.AssetMetadataView.as_view()),
+    path(f"{A}/versions", assets.AssetVersionsView.as_view()),
+    path(f"{A}/make-current", assets.AssetMakeCurrentView.as_view()),
+    path(f"{A}/approve", assets.AssetApproveView.as_view()),
+    path(f"{A}/reject", assets.AssetRejectView.as_view()),
 ]
 
 if settings.DEBUG:

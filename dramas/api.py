@@ -102,7 +102,7 @@ class DramaCollectionView(APIView):
     @extend_schema(
         operation_id="dramas_list",
         parameters=[ListQuery],
-        responses={200: paginated(DramaSummarySerializer), **error_responses(400, 401)},
+        responses={200: paginated(DramaSummarySerializer), **error_responses(400, 401, 404)},
         description="Your dramas, newest first (staff see all).",
     )
     def get(self, request: Request) -> Response:
@@ -181,7 +181,10 @@ class DramaImproveView(APIView):
 
     @extend_schema(
         request=ImproveInput,
-        responses={202: JobAcceptedSerializer, **error_responses(400, 401, 404, 409, 429)},
+        responses={
+            202: JobAcceptedSerializer,
+            **error_responses(400, 401, 404, 409, 413, 415, 429),
+        },
         description="Rewrites the script from feedback in the background. If the drama is "
         "edited while the job runs, the job fails with a conflict and nothing is overwritten.",
     )
@@ -350,7 +353,11 @@ class JobQuery(serializers.Serializer):
 
 
 class JobListView(APIView):
-    @extend_schema(parameters=[JobQuery], responses={200: paginated(JobSerializer), **QUERY_ERRORS})
+    @extend_schema(
+        operation_id="dramas_jobs_list",
+        parameters=[JobQuery],
+        responses={200: paginated(JobSerializer), **QUERY_ERRORS},
+    )
     def get(self, request: Request, drama_id: str) -> Response:
         drama = selectors.drama_get(user=request.user, public_id=drama_id, detail=False)
         query = validated(JobQuery, request.query_params.dict())

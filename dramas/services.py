@@ -16,6 +16,7 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from assets.models import Asset
+from assets.services import assets_delete_files_on_commit, assets_of_drama
 from dramaplatform.api import Conflict, PreconditionFailed
 from dramas.models import Character, DialogueLine, Drama, Episode, Scene
 from dramas.serializers import normalise_script, scene_reference_errors
@@ -151,24 +152,8 @@ def drama_update(*, drama: Drama, data: dict, expected_version: int | None = Non
 def drama_delete(*, drama: Drama, expected_version: int | None = None) -> None:
     """Deletes the drama, its jobs and its assets, and their files once that has committed."""
     drama_bump_version(drama=drama, expected_version=expected_version)
-    names = list(
-        Asset.objects.filter(
-            Q(drama=drama) | Q(character__drama=drama) | Q(episode__drama=drama)
-            | Q(scene__drama=drama)
-        ).values_list("file", flat=True)
-    )  # fmt: skip
+    assets_delete_files_on_commit(assets_of_drama(drama))
     drama.delete()
-    if names:
-        transaction.on_commit(lambda: _delete_files(names))
-
-
-def _delete_files(names: list[str]) -> None:
-    storage = Asset._meta.get_field("file").storage
-    for name in names:
-        try:
-            storage.delete(name)
-        except OSError:
-            logger.exception("could not delete %s from storage", name)
 
 
 @transaction.atomic
@@ -287,7 +272,9 @@ def script_save(*, drama: Drama, script: dict, expected_version: int | None) -> 
             setattr(character, name, data.get(name, ""))
         character.order = order
         characters.append(character)
-    Character.objects.filter(pk__in=[c.pk for c in old_characters.values()]).delete()
+    dropped = [c.pk for c in old_characters.values()]
+    assets_delete_files_on_commit(Asset.objects.filter(character__in=dropped))
+    Character.objects.filter(pk__in=dropped).delete()
     Character.objects.bulk_create([c for c in characters if c.pk is None])
     Character.objects.bulk_update(
         [c for c in characters if c.pk is not None], [*CHARACTER_FIELDS, "order"]
@@ -319,11 +306,18 @@ def script_save(*, drama: Drama, script: dict, expected_version: int | None) -> 
             scene.number = scene_data["number"]
             for name, value in _scene_values(scene_data).items():
                 setattr(scene, name, value)
-    Scene.objects.filter(pk__in=[s.pk for s in old_scenes.values()]).delete()
-    Episode.objects.filter(pk__in=[e.pk for e in old_episodes.values()]).delete()
+    # Kept scenes move first: one may leave an episode that is about to be dropped.
     Scene.objects.bulk_update(
         [s for s, _ in kept_scene_pairs], ["episode", "number", *SCENE_FIELDS]
     )
+    dropped_scenes = [s.pk for s in old_scenes.values()]
+    dropped_episodes = [e.pk for e in old_episodes.values()]
+    assets_delete_files_on_commit(
+        Asset.objects.filter(Q(scene__in=dropped_scenes) | Q(episode__in=dropped_episodes)
+                             | Q(scene__episode__in=dropped_episodes))
+    )  # fmt: skip
+    Scene.objects.filter(pk__in=dropped_scenes).delete()
+    Episode.objects.filter(pk__in=dropped_episodes).delete()
     Scene.objects.bulk_create([s for s, _ in new_scene_pairs])
     kept_ids = [s.pk for s, _ in kept_scene_pairs]
     Scene.characters.through.objects.filter(scene_id__in=kept_ids).delete()

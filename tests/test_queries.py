@@ -32,11 +32,12 @@ def _give_assets(drama: Drama) -> None:
     """A portrait per character and a storyboard per scene, so the asset prefetches do work."""
     rows = [
         Asset(owner=drama.owner, project=drama.public_id, kind="portrait", media_type="image",
-              character=c, content_type="image/png")
+              character=c, content_type="image/png", slot=f"character:{c.pk}:portrait")
         for c in Character.objects.filter(drama=drama)
     ] + [
         Asset(owner=drama.owner, project=drama.public_id, kind="storyboard",
-              media_type="image", scene=s, content_type="image/png")
+              media_type="image", scene=s, content_type="image/png",
+              slot=f"scene:{s.pk}:storyboard")
         for s in Scene.objects.filter(drama=drama)
     ]  # fmt: skip
     for asset in rows:

@@ -367,7 +367,9 @@ class LocalScriptWriter:
 
 
 def _with_direction(text: str, note: str) -> str:
-    base = re.sub(r"\s*Direction: .*$", "", text).strip()
+    """Replaces an earlier direction, so improving twice does not pile them up."""
+    base = re.sub(r"\s*Direction: .*\Z", "", text, flags=re.S).strip()
+    note = " ".join(note.split())
     return f"{base} Direction: {note}.".strip()
 
 

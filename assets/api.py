@@ -1,0 +1,196 @@
+"""The asset library API: list, upload, download, delete, metadata, versions, moderation."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import FileResponse, HttpResponseRedirect
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import permissions
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from assets import selectors, services
+from assets.serializers import (
+    ApproveInput,
+    AssetListQuery,
+    AssetMetadataSerializer,
+    AssetSerializer,
+    RejectInput,
+    UploadInput,
+)
+from assets.storage import is_object_storage, read_sidecar, signed_url
+from dramaplatform.api import Pagination, PayloadTooLarge, error_responses, paginated
+from dramas.api import validated
+
+# Multipart framing around the file itself; the file alone is held to UPLOAD_MAX_BYTES.
+MULTIPART_ALLOWANCE = 64 * 1024
+
+
+class PermissionDeniedForAsset(PermissionDenied):
+    default_detail = "Only the owner or staff may delete an asset."
+
+
+class IsModerator(permissions.BasePermission):
+    message = "Only moderators may approve or reject assets."
+
+    def has_permission(self, request: Request, view) -> bool:
+        return bool(request.user and selectors.can_moderate(request.user))
+
+
+class AssetListView(APIView):
+    @extend_schema(
+        operation_id="asset_library_list",
+        parameters=[AssetListQuery],
+        responses={200: paginated(AssetSerializer), **error_responses(400, 401)},
+        description="Your assets (moderators and staff: all). `reviewStatus=pending_review` "
+        "is the review queue, oldest first.",
+    )
+    def get(self, request: Request) -> Response:
+        query = validated(AssetListQuery, request.query_params.dict())
+        assets = selectors.asset_list(
+            user=request.user,
+            media_type=query.get("type"),
+            kind=query.get("kind"),
+            tag=query.get("tag"),
+            project=query.get("project"),
+            review_status=query.get("review_status"),
+            current=query.get("current"),
+        )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(assets, request, view=self)
+        return paginator.get_paginated_response(AssetSerializer(page, many=True).data)
+
+
+class AssetUploadView(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="asset_library_upload",
+        request={"multipart/form-data": UploadInput},
+        responses={201: AssetSerializer, **error_responses(400, 401, 413, 415)},
+        description="Uploads a file. Its type is found from its bytes; a name or a declared "
+        "`type` that contradicts the content is refused with 415, a damaged image with 400.",
+    )
+    def post(self, request: Request) -> Response:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        if length > settings.UPLOAD_MAX_BYTES + MULTIPART_ALLOWANCE:
+            raise PayloadTooLarge(
+                f"The upload is {length} bytes; the limit is {settings.UPLOAD_MAX_BYTES}."
+            )
+        data = validated(UploadInput, request.data.dict() | dict(request.FILES.items()))
+        asset = services.asset_upload(
+            owner=request.user,
+            upload=data["file"],
+            declared_type=data.get("type", ""),
+            tag=data["tag"],
+            project=data["project"],
+            metadata=data.get("metadata"),
+        )
+        return Response(AssetSerializer(asset).data, status=201)
+
+
+class AssetDetailView(APIView):
+    @extend_schema(
+        operation_id="asset_library_download",
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file, streamed (local storage)."
+            ),
+            302: OpenApiResponse(description="A redirect to a short-lived signed URL (S3/R2)."),
+            **error_responses(401, 404),
+        },
+    )
+    def get(self, request: Request, asset_id: str):
+        asset = selectors.asset_get(user=request.user, public_id=asset_id)
+        name = asset.filename or asset.file.name.rsplit("/", 1)[-1]
+        if is_object_storage():
+            return HttpResponseRedirect(signed_url(asset, filename=name))
+        response = FileResponse(asset.file.open("rb"), content_type=asset.content_type)
+        response["Content-Disposition"] = f'inline; filename="{name}"'
+        return response
+
+    @extend_schema(
+        operation_id="asset_library_delete",
+        responses={204: None, **error_responses(401, 403, 404)},
+        description="Deletes this version and its files; the newest other version becomes current.",
+    )
+    def delete(self, request: Request, asset_id: str) -> Response:
+        asset = selectors.asset_get(user=request.user, public_id=asset_id)
+        if asset.owner_id != request.user.pk and not request.user.is_staff:
+            raise PermissionDeniedForAsset()
+        services.asset_delete(asset=asset)
+        return Response(status=204)
+
+
+class AssetMetadataView(APIView):
+    @extend_schema(
+        operation_id="asset_library_metadata",
+        responses={200: AssetMetadataSerializer, **error_responses(401, 404)},
+    )
+    def get(self, request: Request, asset_id: str) -> Response:
+        asset = selectors.asset_get(user=request.user, public_id=asset_id)
+        body = {
+            "asset": asset,
+            "sidecar": read_sidecar(asset),
+            "versions": selectors.asset_versions(asset=asset),
+        }
+        return Response(AssetMetadataSerializer(body).data)
+
+
+class AssetVersionsView(APIView):
+    @extend_schema(
+        operation_id="asset_library_versions",
+        responses={200: AssetSerializer(many=True), **error_responses(401, 404)},
+        description="Every version of this asset's slot, newest first.",
+    )
+    def get(self, request: Request, asset_id: str) -> Response:
+        asset = selectors.asset_get(user=request.user, public_id=asset_id)
+        return Response(AssetSerializer(selectors.asset_versions(asset=asset), many=True).data)
+
+
+class AssetMakeCurrentView(APIView):
+    @extend_schema(
+        operation_id="asset_library_make_current",
+        request=None,
+        responses={200: AssetSerializer, **error_responses(401, 403, 404)},
+        description="Makes this version the current one of its slot (switch back).",
+    )
+    def post(self, request: Request, asset_id: str) -> Response:
+        asset = selectors.asset_get(user=request.user, public_id=asset_id)
+        if asset.owner_id != request.user.pk and not request.user.is_staff:
+            raise PermissionDeniedForAsset("Only the owner or staff may switch versions.")
+        return Response(AssetSerializer(services.asset_make_current(asset=asset)).data)
+
+
+class AssetApproveView(APIView):
+    permission_classes = [IsModerator]
+
+    @extend_schema(
+        operation_id="asset_library_approve",
+        request=ApproveInput,
+        responses={200: AssetSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request: Request, asset_id: str) -> Response:
+        asset = selectors.asset_get(user=request.user, public_id=asset_id)
+        data = validated(ApproveInput, request.data or {})
+        asset = services.asset_approve(asset=asset, reviewer=request.user, reason=data["reason"])
+        return Response(AssetSerializer(asset).data)
+
+
+class AssetRejectView(APIView):
+    permission_classes = [IsModerator]
+
+    @extend_schema(
+        operation_id="asset_library_reject",
+        request=RejectInput,
+        responses={200: AssetSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request: Request, asset_id: str) -> Response:
+        asset = selectors.asset_get(user=request.user, public_id=asset_id)
+        data = validated(RejectInput, request.data)
+        asset = services.asset_reject(asset=asset, reviewer=request.user, reason=data["reason"])
+        return Response(AssetSerializer(asset).data)

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import json
+
+from rest_framework import serializers
+
+from assets.models import Asset
+from assets.storage import public_url
+from dramaplatform.fields import StrictCharField
+
+
+class AssetSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id")
+    key = serializers.CharField(source="file.name")
+    url = serializers.SerializerMethodField(
+        help_text="Where to fetch the file now: a short-lived signed URL on object storage."
+    )
+    download_url = serializers.SerializerMethodField(
+        help_text="The API path that serves (or redirects to) the file."
+    )
+    public_url = serializers.SerializerMethodField()
+    owner_id = serializers.IntegerField()
+    drama_id = serializers.SerializerMethodField()
+    job_id = serializers.SerializerMethodField()
+    reviewed_by = serializers.SerializerMethodField()
+    metadata = serializers.DictField()
+    parameters = serializers.DictField()
+
+    class Meta:
+        model = Asset
+        fields = [
+            "id", "kind", "media_type", "content_type", "size_bytes", "sha256", "filename",
+            "key", "url", "download_url", "public_url", "owner_id", "project", "drama_id",
+            "job_id", "tag", "version", "is_current", "review_status", "reviewed_by",
+            "reviewed_at", "review_reason", "prompt", "provider", "model", "parameters",
+            "fingerprint", "metadata", "created_at",
+        ]  # fmt: skip
+
+    def get_url(self, asset: Asset) -> str:
+        return asset.file.url
+
+    def get_download_url(self, asset: Asset) -> str:
+        return f"/asset-library/{asset.public_id}"
+
+    def get_public_url(self, asset: Asset) -> str:
+        return public_url(asset)
+
+    def get_drama_id(self, asset: Asset) -> str | None:
+        return asset.drama.public_id if asset.drama_id else None
+
+    def get_job_id(self, asset: Asset) -> str | None:
+        return asset.job.public_id if asset.job_id else None
+
+    def get_reviewed_by(self, asset: Asset) -> str | None:
+        return asset.reviewed_by.get_username() if asset.reviewed_by_id else None
+
+
+class AssetMetadataSerializer(serializers.Serializer):
+    asset = AssetSerializer()
+    sidecar = serializers.DictField(help_text="The `{assetId}_metadata.json` beside the file.")
+    versions = AssetSerializer(many=True)
+
+
+class UploadInput(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=False)
+    type = serializers.ChoiceField(choices=Asset.MediaType.choices, required=False)
+    tag = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    project = StrictCharField(max_length=63, required=False, default="uploads")
+    metadata = StrictCharField(
+        required=False, max_length=10_000, help_text="A JSON object, as text."
+    )
+
+    def validate_metadata(self, value: str) -> dict:
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            raise serializers.ValidationError("Must be a JSON object.") from None
+        if not isinstance(parsed, dict):
+            raise serializers.ValidationError("Must be a JSON object.")
+        return parsed
+
+
+class AssetListQuery(serializers.Serializer):
+    type = serializers.ChoiceField(choices=Asset.MediaType.choices, required=False)
+    kind = serializers.ChoiceField(choices=Asset.Kind.choices, required=False)
+    tag = serializers.CharField(max_length=100, required=False)
+    project = serializers.CharField(max_length=100, required=False)
+    review_status = serializers.ChoiceField(choices=Asset.Review.choices, required=False)
+    current = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class RejectInput(serializers.Serializer):
+    reason = StrictCharField(max_length=2000)
+
+
+class ApproveInput(serializers.Serializer):
+    reason = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")

@@ -1,0 +1,274 @@
+"""Writes to the asset library: store a version, switch versions, moderate, delete, upload.
+
+Files and rows move together: a file is written before its row commits and removed if the
+row does not; a row's files are removed once its deletion has committed. The sidecar beside
+each file is rewritten whenever what it says changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, models, transaction
+from django.db.models import Max, Q, QuerySet
+from django.utils import timezone
+from rest_framework import exceptions
+
+from assets import detect
+from assets.models import Asset
+from assets.storage import content_file, delete_keys, write_sidecar
+from dramaplatform.api import DomainError, PayloadTooLarge
+
+SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
+PROJECT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+STORE_TRIES = 3
+
+
+class UnsupportedMediaType(DomainError):
+    status_code = 415
+    default_code = "unsupported_media_type"
+    default_detail = "This type of file is not accepted."
+
+
+@dataclass
+class AssetContent:
+    """What a provider or an upload produced, and where it belongs."""
+
+    data: bytes
+    content_type: str
+    ext: str
+    media_type: str
+    kind: str
+    filename: str = ""
+    prompt: str = ""
+    provider: str = ""
+    model: str = ""
+    parameters: dict = field(default_factory=dict)
+    fingerprint: str = ""
+    tag: str = ""
+    metadata: dict = field(default_factory=dict)
+
+
+def slot_for(*, kind: str, entity: models.Model | None) -> str:
+    """The versions of one kind of asset of one entity share a slot."""
+    if entity is None:
+        return ""
+    return f"{entity._meta.model_name}:{entity.pk}:{kind}"
+
+
+def _entity_fields(entity: models.Model | None) -> dict:
+    if entity is None:
+        return {}
+    name = entity._meta.model_name
+    if name not in ("drama", "character", "episode", "scene"):
+        raise ValueError(f"assets do not belong to a {name}")
+    return {name: entity}
+
+
+def asset_store(
+    *,
+    owner: AbstractBaseUser,
+    project: str,
+    content: AssetContent,
+    entity: models.Model | None = None,
+    job=None,
+    review_status: str = Asset.Review.PENDING,
+) -> Asset:
+    """Stores a new version of the entity's asset of this kind and makes it current.
+
+    The file and its sidecar are written first; the row commits after. If anything fails, the
+    files are removed again, so there is never a row without a file or a file without a row.
+    """
+    for attempt in range(STORE_TRIES):
+        try:
+            return _store_once(owner=owner, project=project, content=content, entity=entity,
+                               job=job, review_status=review_status)  # fmt: skip
+        except IntegrityError:
+            # Another writer took the same version number of this slot: take the next one.
+            if attempt == STORE_TRIES - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _store_once(*, owner, project, content, entity, job, review_status) -> Asset:
+    asset = Asset(
+        owner=owner,
+        project=project,
+        kind=content.kind,
+        media_type=content.media_type,
+        content_type=content.content_type,
+        size_bytes=len(content.data),
+        sha256=hashlib.sha256(content.data).hexdigest(),
+        filename=content.filename,
+        prompt=content.prompt,
+        provider=content.provider,
+        model=content.model,
+        parameters=content.parameters,
+        fingerprint=content.fingerprint,
+        tag=content.tag,
+        metadata=content.metadata,
+        job=job,
+        review_status=review_status,
+        **_entity_fields(entity),
+    )
+    asset.slot = slot_for(kind=content.kind, entity=entity) or f"upload:{asset.public_id}"
+    stored: list[str] = []
+    try:
+        asset.file.save(
+            f"{asset.public_id}.{content.ext}",
+            content_file(content.data, content.content_type),
+            save=False,
+        )
+        stored.append(asset.file.name)
+        with transaction.atomic():
+            previous = list(
+                Asset.objects.select_for_update().filter(slot=asset.slot, is_current=True)
+            )
+            top = Asset.objects.filter(slot=asset.slot).aggregate(top=Max("version"))["top"]
+            Asset.objects.filter(pk__in=[p.pk for p in previous]).update(is_current=False)
+            asset.version = (top or 0) + 1
+            asset.is_current = True
+            asset.save()
+            write_sidecar(asset)
+            for old in previous:
+                old.is_current = False
+                write_sidecar(old)
+    except BaseException:
+        delete_keys(stored)
+        raise
+    return asset
+
+
+@transaction.atomic
+def asset_make_current(*, asset: Asset) -> Asset:
+    """Switches the slot back (or forward) to this version."""
+    previous = list(Asset.objects.select_for_update().filter(slot=asset.slot, is_current=True))
+    if [p.pk for p in previous] == [asset.pk]:
+        return asset
+    Asset.objects.filter(pk__in=[p.pk for p in previous]).update(is_current=False)
+    asset.is_current = True
+    asset.save(update_fields=["is_current"])
+    for old in previous:
+        old.is_current = False
+        write_sidecar(old)
+    write_sidecar(asset)
+    return asset
+
+
+@transaction.atomic
+def asset_delete(*, asset: Asset) -> None:
+    """Deletes the version and its files; the newest remaining version becomes current."""
+    successor = None
+    if asset.is_current:
+        successor = (
+            Asset.objects.select_for_update()
+            .filter(slot=asset.slot)
+            .exclude(pk=asset.pk)
+            .order_by("-version")
+            .first()
+        )
+    name = asset.file.name
+    asset.delete()
+    if successor is not None:
+        successor.is_current = True
+        successor.save(update_fields=["is_current"])
+        write_sidecar(successor)
+    transaction.on_commit(lambda: delete_keys([name]))
+
+
+def assets_delete_files_on_commit(assets: QuerySet[Asset]) -> None:
+    """Before rows are deleted by a cascade, arranges for their files to go once it commits."""
+    names = [n for n in assets.values_list("file", flat=True) if n]
+    if names:
+        transaction.on_commit(lambda: delete_keys(names))
+
+
+def assets_of_drama(drama) -> QuerySet[Asset]:
+    return Asset.objects.filter(
+        Q(drama=drama) | Q(character__drama=drama) | Q(episode__drama=drama)
+        | Q(scene__drama=drama)
+    )  # fmt: skip
+
+
+def _review(asset: Asset, *, status: str, reviewer: AbstractBaseUser, reason: str) -> Asset:
+    asset.review_status = status
+    asset.reviewed_by = reviewer
+    asset.reviewed_at = timezone.now()
+    asset.review_reason = reason
+    asset.save(update_fields=["review_status", "reviewed_by", "reviewed_at", "review_reason"])
+    write_sidecar(asset)
+    return asset
+
+
+@transaction.atomic
+def asset_approve(*, asset: Asset, reviewer: AbstractBaseUser, reason: str = "") -> Asset:
+    return _review(asset, status=Asset.Review.APPROVED, reviewer=reviewer, reason=reason)
+
+
+@transaction.atomic
+def asset_reject(*, asset: Asset, reviewer: AbstractBaseUser, reason: str) -> Asset:
+    if not reason.strip():
+        raise exceptions.ValidationError({"reason": ["Say why the asset is rejected."]})
+    return _review(asset, status=Asset.Review.REJECTED, reviewer=reviewer, reason=reason)
+
+
+def sanitise_filename(name: str) -> str:
+    """A display name only: the last path part, printable, no quotes or slashes, bounded."""
+    name = unicodedata.normalize("NFKC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = SAFE_NAME.sub("_", name).strip(" .")
+    return name[:150] or "file"
+
+
+def asset_upload(
+    *,
+    owner: AbstractBaseUser,
+    upload: UploadedFile,
+    declared_type: str = "",
+    tag: str = "",
+    project: str = "uploads",
+    metadata: dict | None = None,
+) -> Asset:
+    """Stores a client's file after finding its type from its bytes and checking it decodes."""
+    if upload.size > settings.UPLOAD_MAX_BYTES:
+        raise PayloadTooLarge(
+            f"The file is {upload.size} bytes; the limit is {settings.UPLOAD_MAX_BYTES}."
+        )
+    if not PROJECT_PATTERN.match(project):
+        raise exceptions.ValidationError(
+            {"project": ["Use 1 to 63 lowercase letters, digits, '-' or '_'."]}
+        )
+    data = upload.read()
+    filename = sanitise_filename(upload.name or "")
+    try:
+        found = detect.sniff(data)
+    except detect.UnsupportedFile as exc:
+        raise UnsupportedMediaType(str(exc)) from None
+    if declared_type and declared_type != found.media_type:
+        raise UnsupportedMediaType(
+            f"The file was sent as {declared_type} but its content is {found.content_type}."
+        )
+    if not detect.name_matches(filename, found):
+        raise UnsupportedMediaType(
+            f"The name '{filename}' does not match the content, which is {found.content_type}."
+        )
+    try:
+        facts = detect.verify(data, found)
+    except detect.DamagedFile as exc:
+        raise exceptions.ValidationError({"file": [str(exc)]}) from None
+    content = AssetContent(
+        data=data,
+        content_type=found.content_type,
+        ext=found.ext,
+        media_type=found.media_type,
+        kind=Asset.Kind.UPLOAD,
+        filename=filename,
+        tag=tag,
+        metadata={**(metadata or {}), **facts, "source": "upload"},
+    )
+    return asset_store(owner=owner, project=project, content=content)
