@@ -23,8 +23,14 @@ from assets.serializers import (
     UploadInput,
 )
 from assets.storage import is_object_storage, read_sidecar, signed_url
-from dramaplatform.api import Pagination, PayloadTooLarge, error_responses, paginated
-from dramas.api import validated
+from dramaplatform.api import (
+    Pagination,
+    PayloadTooLarge,
+    error_responses,
+    paginated,
+    validated,
+    validated_query,
+)
 
 # Multipart framing around the file itself; the file alone is held to UPLOAD_MAX_BYTES.
 MULTIPART_ALLOWANCE = 64 * 1024
@@ -50,7 +56,7 @@ class AssetListView(APIView):
         "is the review queue, oldest first.",
     )
     def get(self, request: Request) -> Response:
-        query = validated(AssetListQuery, request.query_params.dict())
+        query = validated_query(AssetListQuery, request)
         assets = selectors.asset_list(
             user=request.user,
             media_type=query.get("type"),

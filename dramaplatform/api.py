@@ -8,6 +8,7 @@ import re
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
+from djangorestframework_camel_case.util import underscoreize
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, pagination, serializers, status
 from rest_framework.response import Response
@@ -194,3 +195,17 @@ def paginated(serializer_class: type[serializers.Serializer]) -> type[serializer
             "results": serializer_class(many=True),
         },
     )
+
+
+def validated(serializer_class: type[serializers.Serializer], data: object, **kwargs) -> dict:
+    """The serializer's validated data; a body that is not a JSON object is refused too."""
+    if not isinstance(data, dict):
+        raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def validated_query(serializer_class: type[serializers.Serializer], request) -> dict:
+    """The query string, validated; its camelCase names are read as the serializer's."""
+    return validated(serializer_class, underscoreize(request.query_params.dict()))

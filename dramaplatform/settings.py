@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import urlparse
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -23,6 +22,7 @@ from dramaplatform.env import (
     env_str,
     env_url,
 )
+from dramaplatform.storage_settings import s3_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -261,40 +261,6 @@ SIGNED_URL_SECONDS = env_int("SIGNED_URL_SECONDS", 300, minimum=10)
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
 
 
-def s3_storage(
-    *, bucket: str, endpoint: str, key_id: str, secret: str, region: str, public_url: str
-) -> dict:
-    """django-storages' S3 backend, as R2 and other S3 services need it."""
-    from botocore.config import Config
-
-    options = {
-        "bucket_name": bucket,
-        "endpoint_url": endpoint or None,
-        "access_key": key_id,
-        "secret_key": secret,
-        "region_name": region,
-        "querystring_auth": True,
-        "querystring_expire": SIGNED_URL_SECONDS,
-        # Keys are unique asset ids: no need to probe for a free name before each write.
-        "file_overwrite": True,
-        "default_acl": None,
-        # Current boto3 adds CRC checksums to every request by default, which R2 and other
-        # S3-compatible services reject or mishandle: send them only where the API needs them.
-        "client_config": Config(
-            signature_version="s3v4",
-            s3={"addressing_style": "path"},
-            request_checksum_calculation="when_required",
-            response_checksum_validation="when_required",
-            retries={"max_attempts": 3, "mode": "standard"},
-        ),
-    }
-    if public_url:
-        parsed = urlparse(public_url)
-        options["custom_domain"] = (parsed.netloc + parsed.path).rstrip("/")
-        options["url_protocol"] = f"{parsed.scheme}:"
-    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
-
-
 if R2_ACCOUNT_ID or R2_ACCESS_KEY_ID or R2_SECRET_ACCESS_KEY:
     if not (R2_ACCOUNT_ID and R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY):
         raise ImproperlyConfigured(
@@ -309,6 +275,7 @@ if R2_ACCOUNT_ID or R2_ACCESS_KEY_ID or R2_SECRET_ACCESS_KEY:
         secret=R2_SECRET_ACCESS_KEY,
         region="auto",
         public_url=R2_PUBLIC_URL,
+        signed_url_seconds=SIGNED_URL_SECONDS,
     )
 elif S3_BUCKET:
     MEDIA_STORAGE = f"S3 bucket {S3_BUCKET} at {S3_ENDPOINT_URL or 'AWS'}"
@@ -320,6 +287,7 @@ elif S3_BUCKET:
         secret=S3_SECRET_ACCESS_KEY,
         region=S3_REGION,
         public_url=S3_PUBLIC_URL,
+        signed_url_seconds=SIGNED_URL_SECONDS,
     )
 else:
     MEDIA_STORAGE = f"local files in {MEDIA_ROOT}"

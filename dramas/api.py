@@ -22,6 +22,8 @@ from dramaplatform.api import (
     etag_for,
     expected_version,
     paginated,
+    validated,
+    validated_query,
 )
 from dramas import selectors, services
 from dramas.models import Drama
@@ -79,14 +81,6 @@ def if_match(request: Request) -> int | None:
     return expected_version(request.headers.get("If-Match"))
 
 
-def validated(serializer_class: type[serializers.Serializer], data: object, **kwargs) -> dict:
-    if not isinstance(data, dict):
-        raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 class ListQuery(serializers.Serializer):
     status = serializers.ChoiceField(choices=Drama.Status.choices, required=False)
     genre = serializers.CharField(max_length=60, required=False)
@@ -106,7 +100,7 @@ class DramaCollectionView(APIView):
         description="Your dramas, newest first (staff see all).",
     )
     def get(self, request: Request) -> Response:
-        query = validated(ListQuery, request.query_params.dict())
+        query = validated_query(ListQuery, request)
         dramas = selectors.drama_list(user=request.user, **query)
         paginator = Pagination()
         page = paginator.paginate_queryset(dramas, request, view=self)
@@ -325,7 +319,7 @@ class SceneAssetListView(APIView):
     )
     def get(self, request: Request, drama_id: str, episode_id: str, scene_id: str) -> Response:
         _, scene = scene_of(request, drama_id, episode_id, scene_id)
-        query = validated(AssetQuery, request.query_params.dict())
+        query = validated_query(AssetQuery, request)
         assets = selectors.scene_assets(scene=scene, include_versions=query["versions"])
         return Response(AssetBriefSerializer(assets, many=True).data)
 
@@ -360,7 +354,7 @@ class JobListView(APIView):
     )
     def get(self, request: Request, drama_id: str) -> Response:
         drama = selectors.drama_get(user=request.user, public_id=drama_id, detail=False)
-        query = validated(JobQuery, request.query_params.dict())
+        query = validated_query(JobQuery, request)
         paginator = Pagination()
         page = paginator.paginate_queryset(job_list(drama=drama, **query), request, view=self)
         return paginator.get_paginated_response(JobSerializer(page, many=True).data)
@@ -379,7 +373,7 @@ class JobDetailView(APIView):
     )
     def get(self, request: Request, drama_id: str, job_id: str) -> Response:
         drama = selectors.drama_get(user=request.user, public_id=drama_id, detail=False)
-        query = validated(JobDetailQuery, request.query_params.dict())
+        query = validated_query(JobDetailQuery, request)
         job = job_get(drama=drama, public_id=job_id)
         context = {"children": job_children(job=job) if query["children"] else None}
         return Response(JobWithChildrenSerializer(job, context=context).data)

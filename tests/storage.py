@@ -70,7 +70,8 @@ class SeaweedServer:
                 weed_binary(), "server", f"-dir={workdir}", "-ip=127.0.0.1",
                 "-ip.bind=127.0.0.1", f"-master.port={ports[0]}",
                 f"-volume.port={ports[1]}", f"-filer.port={ports[2]}", "-s3",
-                f"-s3.port={self.s3_port}", "-master.volumeSizeLimitMB=64",
+                f"-s3.port={self.s3_port}", "-s3.port.iceberg=0", "-s3.port.lance=0",
+                "-master.volumeSizeLimitMB=64", "-volume.max=100",
             ],
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -98,11 +99,12 @@ class SeaweedServer:
         self.client.create_bucket(Bucket=name)
         return name
 
-    def keys(self, bucket: str) -> list[str]:
+    def keys(self, bucket: str, prefix: str = "") -> list[str]:
+        """Every key under `prefix`, with the prefix taken off."""
         paginator = self.client.get_paginator("list_objects_v2")
         return sorted(
-            item["Key"]
-            for page in paginator.paginate(Bucket=bucket)
+            item["Key"].removeprefix(prefix)
+            for page in paginator.paginate(Bucket=bucket, Prefix=prefix)
             for item in page.get("Contents", [])
         )
 
