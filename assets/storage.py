@@ -10,6 +10,7 @@ import json
 import logging
 import os
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -102,24 +103,30 @@ def read_sidecar(asset: Asset) -> dict:
 
 def delete_keys(names: Iterable[str]) -> None:
     """Deletes each file and its sidecar; a failure is logged and left to `storage_check`."""
+    remove_keys(key for name in names for key in (name, sidecar_key(name)))
+
+
+def remove_keys(keys: Iterable[str]) -> None:
     storage = media_storage()
-    for name in names:
-        for key in (name, sidecar_key(name)):
-            try:
-                storage.delete(key)
-            except Exception:
-                logger.exception("could not delete %s from media storage", key)
+    for key in keys:
+        try:
+            storage.delete(key)
+        except Exception:
+            logger.exception("could not delete %s from media storage", key)
 
 
-def iter_keys(prefix: str = "") -> Iterator[str]:
-    """Every key in media storage under `prefix`."""
+def iter_keys(prefix: str = "") -> Iterator[tuple[str, datetime]]:
+    """Every key in media storage under `prefix`, with when it was last written."""
     storage = media_storage()
     if is_object_storage(storage):
+        location = storage._normalize_name("")
         for item in storage.bucket.objects.filter(Prefix=storage._normalize_name(prefix)):
-            yield item.key
+            yield item.key.removeprefix(location).lstrip("/"), item.last_modified
         return
     root = storage.location
     base = os.path.join(root, prefix) if prefix else root
     for folder, _, files in os.walk(base):
         for name in files:
-            yield os.path.relpath(os.path.join(folder, name), root).replace(os.sep, "/")
+            path = os.path.join(folder, name)
+            written = datetime.fromtimestamp(os.path.getmtime(path), tz=UTC)
+            yield os.path.relpath(path, root).replace(os.sep, "/"), written

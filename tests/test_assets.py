@@ -393,3 +393,48 @@ def test_a_failed_row_insert_leaves_no_file(user, make_drama, media, monkeypatch
         store_generated(drama, kind="portrait", entity=character, data=png())
 
     assert media.keys() == []
+
+
+# ---------------------------------------------------------------- the storage check
+def test_the_storage_check_finds_and_removes_orphans_and_repairs_sidecars(api, media):
+    from django.core.management import call_command
+
+    from assets.storage import media_storage, remove_keys
+
+    kept = upload(api, png(), "kept.png").json()
+    lost_sidecar = upload(api, png(), "bare.png").json()
+    remove_keys([lost_sidecar["key"].replace(".png", "_metadata.json")])
+    orphan = f"{kept['ownerId']}/uploads/assets/asset_0123456789abcdef.png"
+    media_storage().save(orphan, io.BytesIO(b"left behind"))
+    unrelated = "notes/readme.txt"
+    media_storage().save(unrelated, io.BytesIO(b"not an asset"))
+    report = io.StringIO()
+
+    call_command("storage_check", "--min-age=0", stdout=report)
+    assert f"orphan file: {orphan}" in report.getvalue()
+    assert f"missing sidecar: {lost_sidecar['id']}" in report.getvalue()
+    assert orphan in media.keys()  # reporting changes nothing
+
+    call_command("storage_check", "--delete", "--repair", "--min-age=0", stdout=io.StringIO())
+
+    keys = media.keys()
+    assert orphan not in keys
+    assert unrelated in keys  # only what looks like an asset is ever deleted
+    assert kept["key"] in keys
+    assert lost_sidecar["key"].replace(".png", "_metadata.json") in keys
+    again = io.StringIO()
+    call_command("storage_check", "--min-age=0", stdout=again)
+    assert "0 orphan(s), 0 row(s) without a file, 0 missing sidecar(s)" in again.getvalue()
+
+
+def test_the_storage_check_leaves_young_files_alone(api, media):
+    from django.core.management import call_command
+
+    from assets.storage import media_storage
+
+    orphan = "7/uploads/assets/asset_00000000000000aa.png"
+    media_storage().save(orphan, io.BytesIO(b"a store in progress"))
+
+    call_command("storage_check", "--delete", stdout=io.StringIO())
+
+    assert orphan in media.keys()
