@@ -20,7 +20,7 @@ from django.conf import settings
 
 from generation.providers.base import ScriptOptions
 
-OFFLINE_LABEL = "Offline preview (local provider)"
+OFFLINE_LABEL = "offline preview by the local provider"
 
 FIRST_NAMES = [
     "Ava", "Leo", "Mira", "Jonah", "Sana", "Theo", "Iris", "Mateo", "Nadia", "Felix",
