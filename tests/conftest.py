@@ -297,11 +297,14 @@ def media(request, settings, tmp_path) -> MediaStore:
     """Runs the test once on local files and once on a fresh bucket of a real S3 server."""
     if request.param == "local":
         return MediaStore("local", root=settings.MEDIA_ROOT)
+    return use_bucket(settings, request.getfixturevalue("seaweed"))
+
+
+def use_bucket(settings, server, *, public_url: str = "") -> MediaStore:
+    """Points media storage at a folder of its own in the run's bucket on the S3 server."""
     from dramaplatform.storage_settings import s3_storage
     from tests.storage import ACCESS_KEY, SECRET_KEY
 
-    server = request.getfixturevalue("seaweed")
-    # A fresh bucket for the run, and a folder of it for each test.
     prefix = f"{uuid.uuid4().hex[:12]}/"
     storage = s3_storage(
         bucket=server.bucket,
@@ -309,8 +312,9 @@ def media(request, settings, tmp_path) -> MediaStore:
         key_id=ACCESS_KEY,
         secret=SECRET_KEY,
         region="us-east-1",
+        public_url=public_url,
     )
     storage["OPTIONS"]["location"] = prefix.rstrip("/")
     settings.STORAGES = {**settings.STORAGES, "default": storage}
-    settings.MEDIA_PUBLIC_URL = ""
+    settings.MEDIA_PUBLIC_URL = public_url
     return MediaStore("s3", server=server, bucket=server.bucket, prefix=prefix)

@@ -7,7 +7,6 @@ import re
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from dramas.models import Drama
 from dramas.serializers import DramaCreateInput
 from dramas.services import drama_create
 from generation.models import Job

@@ -92,16 +92,13 @@ def test_it_uses_any_s3_service_through_the_generic_settings(tmp_path):
 
 
 @pytest.mark.django_db
-def test_public_urls_use_the_public_domain_while_downloads_stay_signed(api, media, settings):
-    if media.kind != "s3":
-        pytest.skip("public URLs are an object-storage setting")
+def test_public_urls_use_the_public_domain_while_downloads_stay_signed(api, seaweed, settings):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    from tests.conftest import use_bucket
     from tests.test_assets import png
 
-    settings.STORAGES["default"]["OPTIONS"]["custom_domain"] = "media.example.com"
-    settings.STORAGES = {**settings.STORAGES}
-    settings.MEDIA_PUBLIC_URL = "https://media.example.com"
+    media = use_bucket(settings, seaweed, public_url="https://media.example.com")
     body = api.post(
         "/asset-library/upload",
         {"file": SimpleUploadedFile("a.png", png())},
