@@ -245,7 +245,7 @@ def test_it_falls_back_to_the_default_palette_for_an_unknown_genre_but_keeps_its
 
 
 def test_it_labels_the_drama_as_an_offline_preview():
-    assert "Offline preview" in write()["logline"]
+    assert "offline preview" in write()["logline"].lower()
 
 
 # ---------------------------------------------------------------- write: size and shape
