@@ -206,6 +206,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
+        "dramaplatform.schema.premise_excludes_script",
     ],
     "CAMELIZE_NAMES": False,
     # Open development mode is not a way to authenticate: leave it out of the schema.

@@ -130,11 +130,28 @@ def assert_matches_schema(method: str, path: str, response) -> None:
     )
 
 
-class CheckedClient(APIClient):
-    """An API client whose every response is checked against the OpenAPI schema."""
+def assert_request_matches_schema(method: str, path: str, body: bytes) -> None:
+    """A JSON body the API accepted is one the schema describes as valid."""
+    schema = openapi_schema()
+    operation = _operation(schema, method, path.split("?")[0])
+    content = (operation or {}).get("requestBody", {}).get("content", {})
+    assert "application/json" in content, f"{method} {path} accepts JSON the schema omits"
+    body_schema = content["application/json"]["schema"]
+    validator = Draft202012Validator({**body_schema, "components": schema["components"]})
+    errors = list(validator.iter_errors(json.loads(body)))
+    assert not errors, f"{method} {path} accepted a body its schema refuses: " + "; ".join(
+        f"{list(e.path)}: {e.message}" for e in errors[:5]
+    )
 
-    def generic(self, method, path, *args, **kwargs):
-        response = super().generic(method, path, *args, **kwargs)
+
+class CheckedClient(APIClient):
+    """An API client whose every response is checked against the OpenAPI schema, as is every
+    JSON request body the API accepted."""
+
+    def generic(self, method, path, data="", content_type="application/octet-stream", **kwargs):
+        response = super().generic(method, path, data, content_type, **kwargs)
+        if data and content_type == "application/json" and 200 <= response.status_code < 300:
+            assert_request_matches_schema(method, path, data)
         if (
             response.status_code != 500
             and response.get("Content-Type", "").startswith("application/json")
