@@ -7,6 +7,16 @@ from django.conf import settings
 from dramaplatform.env import SECRET_NAMES, mask, mask_url
 
 
+def provider_rows() -> list[tuple[str, str]]:
+    from generation.providers.pricing import describe_prices
+    from generation.providers.registry import configured_models
+
+    return [
+        (f"{kind} provider", f"{provider} — {model} ({describe_prices(model)})")
+        for kind, (provider, model) in configured_models().items()
+    ]
+
+
 def summary() -> list[tuple[str, str]]:
     """(name, value) pairs of the running configuration, secrets masked."""
     s = settings
@@ -21,15 +31,12 @@ def summary() -> list[tuple[str, str]]:
         ("API authentication", "open (development, no key)" if s.API_OPEN else "API keys"),
         ("API_KEYS", f"{len(s.API_KEYS)} bootstrap key(s)"),
         ("media storage", s.MEDIA_STORAGE),
-        ("SCRIPT_PROVIDER", s.SCRIPT_PROVIDER),
-        ("IMAGE_PROVIDER", s.IMAGE_PROVIDER),
-        ("VIDEO_PROVIDER", s.VIDEO_PROVIDER),
-        ("GPT_MODEL", s.GPT_MODEL),
+        *provider_rows(),
+        ("OPENAI_API_MODE", s.OPENAI_API_MODE),
         ("OPENAI_API_KEY", s.OPENAI_API_KEY),
         ("OPENAI_BASE_URL", mask_url(s.OPENAI_BASE_URL) or "(OpenAI)"),
         ("GEMINI_API_KEY", s.GEMINI_API_KEY),
-        ("GEMINI_IMAGE_MODEL", s.GEMINI_IMAGE_MODEL),
-        ("GEMINI_VIDEO_MODEL", s.GEMINI_VIDEO_MODEL),
+        ("GEMINI_API_BASE", mask_url(s.GEMINI_API_BASE) or "(Google)"),
         ("SORA_API_KEY", s.SORA_API_KEY),
         ("SORA_API_BASE", mask_url(s.SORA_API_BASE) or "(not set)"),
         ("media public URL", s.MEDIA_PUBLIC_URL or "(signed URLs)"),

@@ -224,21 +224,51 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Providers (see PROVIDERS.md); `local` is the offline default.
+# Providers (see PROVIDERS.md). Each kind uses its remote service when the key is set, else the
+# offline `local` provider; SCRIPT_PROVIDER / IMAGE_PROVIDER / VIDEO_PROVIDER override.
 OPENAI_API_KEY = env_secret("OPENAI_API_KEY")
 OPENAI_BASE_URL = env_url("OPENAI_BASE_URL")
-GPT_MODEL = env_str("GPT_MODEL", "gpt-5.1")
+# GPT-5 shuts down on 2026-12-11; OpenAI names gpt-6.1-sol as its replacement.
+GPT_MODEL = env_str("GPT_MODEL", "gpt-6.1-sol")
+# `responses` (OpenAI) or `chat` (Chat Completions, for compatible servers without Responses).
+OPENAI_API_MODE = env_choice("OPENAI_API_MODE", "responses", ("responses", "chat"))
 GEMINI_API_KEY = env_secret("GEMINI_API_KEY")
 GEMINI_API_BASE = env_url("GEMINI_API_BASE")
+GEMINI_API_VERSION = env_str("GEMINI_API_VERSION", "v1beta")
 GEMINI_IMAGE_MODEL = env_str("GEMINI_IMAGE_MODEL", "gemini-3.1-flash-image")
 GEMINI_VIDEO_MODEL = env_str("GEMINI_VIDEO_MODEL", "gemini-omni-1.2-flash")
 SORA_API_KEY = env_secret("SORA_API_KEY")
 SORA_API_BASE = env_url("SORA_API_BASE")
-SORA_MODEL = env_str("SORA_MODEL")
-SCRIPT_PROVIDER = env_choice("SCRIPT_PROVIDER", "local", ("local",))
-IMAGE_PROVIDER = env_choice("IMAGE_PROVIDER", "local", ("local",))
-VIDEO_PROVIDER = env_choice("VIDEO_PROVIDER", "local", ("local",))
+SORA_MODEL = env_str("SORA_MODEL", "sora-2")
+SCRIPT_PROVIDER = env_choice(
+    "SCRIPT_PROVIDER", "openai" if OPENAI_API_KEY else "local", ("local", "openai")
+)
+IMAGE_PROVIDER = env_choice(
+    "IMAGE_PROVIDER", "gemini" if GEMINI_API_KEY else "local", ("local", "gemini")
+)
+VIDEO_PROVIDER = env_choice(
+    "VIDEO_PROVIDER",
+    "gemini" if GEMINI_API_KEY else "gateway" if SORA_API_KEY else "local",
+    ("local", "gemini", "gateway"),
+)
+for _kind, _choice, _key, _names in (
+    ("SCRIPT_PROVIDER", SCRIPT_PROVIDER, OPENAI_API_KEY, {"openai": "OPENAI_API_KEY"}),
+    ("IMAGE_PROVIDER", IMAGE_PROVIDER, GEMINI_API_KEY, {"gemini": "GEMINI_API_KEY"}),
+    ("VIDEO_PROVIDER", VIDEO_PROVIDER, GEMINI_API_KEY if VIDEO_PROVIDER == "gemini"
+     else SORA_API_KEY, {"gemini": "GEMINI_API_KEY", "gateway": "SORA_API_KEY"}),
+):  # fmt: skip
+    if _choice in _names and not _key:
+        raise ImproperlyConfigured(f"{_kind}={_choice} needs {_names[_choice]}.")
+if VIDEO_PROVIDER == "gateway" and not SORA_API_BASE:
+    raise ImproperlyConfigured("VIDEO_PROVIDER=gateway needs SORA_API_BASE (the gateway's URL).")
+# Seconds: one remote call, and the longest Retry-After the retry loop will sleep through.
+PROVIDER_TIMEOUT = env_int("PROVIDER_TIMEOUT", 120, minimum=1)
+PROVIDER_MAX_WAIT = env_int("PROVIDER_MAX_WAIT", 60, minimum=0)
+# Price overrides for estimates: {"model": {"per_image": 0.04, "input_per_million": 2}}.
+PRICES_JSON = env_str("PRICES_JSON")
 LOCAL_PROVIDER_LATENCY_MS = env_int("LOCAL_PROVIDER_LATENCY_MS", 0, minimum=0)
+LOCAL_IMAGE_LATENCY_MS = env_int("LOCAL_IMAGE_LATENCY_MS", LOCAL_PROVIDER_LATENCY_MS, minimum=0)
+LOCAL_VIDEO_LATENCY_MS = env_int("LOCAL_VIDEO_LATENCY_MS", LOCAL_PROVIDER_LATENCY_MS, minimum=0)
 
 DEFAULT_ASPECT_RATIO = env_str("DEFAULT_ASPECT_RATIO", "9:16")
 DEFAULT_VIDEO_DURATION = env_int("DEFAULT_VIDEO_DURATION", 10, minimum=1)

@@ -8,6 +8,8 @@ raises PreconditionFailed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -21,8 +23,9 @@ from dramaplatform.api import Conflict, PreconditionFailed
 from dramas.models import Character, DialogueLine, Drama, Episode, Scene
 from dramas.serializers import normalise_script, scene_reference_errors
 from generation.models import Job
-from generation.providers.base import ScriptOptions, script_provider
-from generation.services import job_create
+from generation.providers.base import ScriptOptions, ScriptProvider
+from generation.providers.registry import script_provider
+from generation.services import job_create, job_record_calls
 
 logger = logging.getLogger(__name__)
 
@@ -327,19 +330,30 @@ def script_save(*, drama: Drama, script: dict, expected_version: int | None) -> 
     return drama
 
 
+@contextmanager
+def recorded_provider(job: Job) -> Iterator[ScriptProvider]:
+    """The configured script provider; its calls are kept on the job, failed ones too."""
+    provider = script_provider()
+    try:
+        yield provider
+    finally:
+        job_record_calls(job=job, calls=provider.calls)
+
+
 def script_write_job(*, job: Job) -> dict:
     """Writes the script of a drama created from a premise."""
     options = job.metadata
-    script = script_provider().write(
-        ScriptOptions(
-            premise=options["premise"],
-            genre=options.get("genre", ""),
-            tone=options.get("tone", ""),
-            episode_count=options.get("episode_count", 3),
-            character_count=options.get("character_count", 4),
-            scenes_per_episode=options.get("scenes_per_episode", 3),
+    with recorded_provider(job) as provider:
+        script = provider.write(
+            ScriptOptions(
+                premise=options["premise"],
+                genre=options.get("genre", ""),
+                tone=options.get("tone", ""),
+                episode_count=options.get("episode_count", 3),
+                character_count=options.get("character_count", 4),
+                scenes_per_episode=options.get("scenes_per_episode", 3),
+            )
         )
-    )
     drama = script_save(drama=job.drama, script=script, expected_version=None)
     return {"dramaId": drama.public_id, "version": drama.version}
 
@@ -348,7 +362,8 @@ def script_improve_job(*, job: Job) -> dict:
     """Rewrites the script from feedback, unless someone edited it while the job ran."""
     drama = Drama.objects.get(pk=job.drama_id)
     base_version = drama.version
-    improved = script_provider().improve(script_of(drama), job.prompt)
+    with recorded_provider(job) as provider:
+        improved = provider.improve(script_of(drama), job.prompt)
     try:
         script_save(drama=drama, script=improved, expected_version=base_version)
     except PreconditionFailed as exc:
@@ -361,7 +376,8 @@ def script_improve_job(*, job: Job) -> dict:
 
 def script_critique_job(*, job: Job) -> dict:
     drama = Drama.objects.get(pk=job.drama_id)
-    critique = script_provider().critique(script_of(drama))
+    with recorded_provider(job) as provider:
+        critique = provider.critique(script_of(drama))
     # The critique is a note about the script, not an edit of it: the version stays.
     Drama.objects.filter(pk=drama.pk).update(critique=critique)
     return critique

@@ -57,6 +57,16 @@ def job_create(
     return job
 
 
+def job_record_calls(*, job: Job, calls: list) -> None:
+    """Keeps the provider calls a job made (model, latency, attempts, usage, cost) on it."""
+    if not calls:
+        return
+    recorded = [*job.metadata.get("calls", []), *(c.as_dict() for c in calls)]
+    costs = [c["cost_usd"] for c in recorded if c.get("cost_usd") is not None]
+    job.metadata = {**job.metadata, "calls": recorded, "costUsd": round(sum(costs), 6)}
+    Job.objects.filter(pk=job.pk).update(metadata=job.metadata)
+
+
 def job_claim(*, job_id: int, worker: str) -> Job | None:
     """Takes the job if it is queued, or running under an expired lease; None otherwise."""
     lease = timedelta(seconds=settings.JOB_LEASE_SECONDS)

@@ -180,8 +180,11 @@ def test_it_shows_the_configuration_with_secrets_masked(tmp_path):
     assert summary["OPENAI_API_KEY"] == mask(OPENAI_KEY)
     assert summary["GEMINI_API_KEY"] == mask(GEMINI_KEY)
     assert summary["SORA_API_KEY"] == mask(sora_key)
-    assert summary["GPT_MODEL"] == "gpt-test-model-7"
-    assert summary["GEMINI_IMAGE_MODEL"] == "gemini-test-image-3"
+    # With the keys set, each kind uses its remote service and names its model and price.
+    assert summary["script provider"].startswith("openai — gpt-test-model-7")
+    assert summary["image provider"].startswith("gemini — gemini-test-image-3")
+    assert "no price" in summary["image provider"]
+    assert summary["video provider"] == "gemini — gemini-omni-1.2-flash (per video second $0.1)"
 
 
 def test_it_shows_a_postgres_database_url_with_the_password_masked(tmp_path):
@@ -209,7 +212,7 @@ def test_it_runs_on_sqlite_and_the_orm_broker_with_nothing_set(tmp_path):
     assert summary["database"] == f"sqlite:///{tmp_path / 'db' / 'db.sqlite3'}"
     assert summary["task broker"] == "django-q2 ORM"
     assert summary["API authentication"] == "open (development, no key)"
-    assert summary["SCRIPT_PROVIDER"] == "local"
+    assert summary["script provider"] == "local — offline-script-1 (free)"
     assert summary["MAX_RETRIES"] == "2"
     assert summary["OPENAI_API_KEY"] == "(not set)"
     assert result.stderr == ""

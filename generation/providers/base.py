@@ -1,26 +1,64 @@
-"""The one interface per kind of provider, and the one error type they raise.
+"""The one interface per kind of provider, the one error type they raise, and what a call costs.
 
-A script is a plain dictionary (the shape of `dramas.serializers.ScriptSerializer`):
-title, premise, logline, genre, tone, characters[], episodes[] with scenes[] with dialogue[].
+A script is a plain dictionary (the shape of `dramas.serializers.DramaCreateInput`): title,
+premise, logline, genre, tone, characters[], episodes[] with scenes[] with dialogue[].
+
+Every provider instance keeps `calls`, the record of each remote call it made (provider, model,
+latency, attempts, usage, estimated cost), which the job that used it stores.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Protocol
-
-from django.conf import settings
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, Protocol
 
 
 class ProviderError(Exception):
-    """A provider failed. `retryable` says whether trying again may succeed."""
+    """A provider failed. `retryable` says whether trying again may succeed.
 
-    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None):
+    `reason` is a short machine-readable cause (`rate_limited`, `safety`, `timeout`,
+    `invalid_request`, `model_unavailable`, `malformed_answer`, …); `retry_after` is the
+    service's own advice in seconds, when it gave any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        reason: str = "",
+    ):
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
+        self.reason = reason or ("transient" if retryable else "refused")
 
 
+@dataclass
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    images: int = 0
+    video_seconds: float = 0.0
+
+
+@dataclass
+class CallRecord:
+    provider: str
+    model: str
+    operation: str
+    latency_ms: int
+    attempts: int
+    usage: Usage = field(default_factory=Usage)
+    cost_usd: float | None = None
+    error: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# ---------------------------------------------------------------- scripts
 @dataclass(frozen=True)
 class ScriptOptions:
     premise: str
@@ -35,6 +73,7 @@ class ScriptOptions:
 class ScriptProvider(Protocol):
     name: str
     model: str
+    calls: list[CallRecord]
 
     def write(self, options: ScriptOptions) -> dict:
         """Returns a whole script for the premise, of the requested size."""
@@ -43,11 +82,104 @@ class ScriptProvider(Protocol):
         """Returns the script rewritten to answer the feedback (same ids where kept)."""
 
     def critique(self, script: dict) -> dict:
-        """Returns `{score, summary, issues: [{code, severity, message, refs}]}`."""
+        """Returns `{score, summary, issues: [{code, severity, message, refs}], provider}`."""
 
 
-def script_provider() -> ScriptProvider:
-    from generation.providers.local.script import LocalScriptWriter
+# ---------------------------------------------------------------- images
+@dataclass(frozen=True)
+class ReferenceImage:
+    data: bytes
+    mime_type: str = "image/png"
 
-    providers = {"local": LocalScriptWriter}
-    return providers[settings.SCRIPT_PROVIDER]()
+
+@dataclass(frozen=True)
+class ImageRequest:
+    prompt: str
+    kind: str = "storyboard"  # portrait or storyboard
+    references: tuple[ReferenceImage, ...] = ()
+    aspect_ratio: str = "9:16"
+    # What the scene or character is, for providers that draw it themselves (local).
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ImageResult:
+    data: bytes
+    content_type: str
+    model: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class ImageProvider(Protocol):
+    name: str
+    model: str
+    calls: list[CallRecord]
+
+    def generate(self, request: ImageRequest) -> ImageResult:
+        """Returns the image; raises ProviderError (a blocked prompt is not retryable)."""
+
+
+# ---------------------------------------------------------------- video
+@dataclass(frozen=True)
+class VideoRequest:
+    prompt: str
+    duration_seconds: int = 10
+    aspect_ratio: str = "9:16"
+    resolution: str = "720p"
+    reference: ReferenceImage | None = None
+    # Dialogue lines and the like, for providers that render subtitles themselves (local).
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+VideoState = Literal["queued", "running", "completed", "failed"]
+
+
+@dataclass
+class VideoStatus:
+    state: VideoState
+    progress: float | None = None
+    error: str = ""
+    retryable: bool = False
+    # The service's advice on when to ask again, in seconds.
+    poll_after: float | None = None
+
+
+@dataclass
+class VideoResult:
+    data: bytes
+    content_type: str
+    model: str
+    duration_seconds: float
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class VideoProvider(Protocol):
+    """Long renders are submitted, then polled from any worker process, then downloaded.
+
+    The handle is a JSON-serialisable dictionary, stored on the job between polls.
+    """
+
+    name: str
+    model: str
+    calls: list[CallRecord]
+
+    def submit(self, request: VideoRequest) -> dict:
+        """Starts the render; returns its handle. Never submits twice for one call."""
+
+    def poll(self, handle: dict) -> VideoStatus:
+        """Where the render stands."""
+
+    def download(self, handle: dict) -> VideoResult:
+        """The finished video."""
+
+
+# ---------------------------------------------------------------- model lifecycle
+@dataclass
+class ModelLifecycle:
+    """What a service says about a configured model, for `manage.py check_models`."""
+
+    provider: str
+    model: str
+    state: Literal["available", "retiring", "retired", "unknown", "unchecked"]
+    shutdown_date: str | None = None  # YYYY-MM-DD
+    detail: str = ""

@@ -18,7 +18,7 @@ from collections import Counter
 
 from django.conf import settings
 
-from generation.providers.base import ScriptOptions
+from generation.providers.base import CallRecord, ScriptOptions
 
 OFFLINE_LABEL = "offline preview by the local provider"
 
@@ -185,10 +185,24 @@ class LocalScriptWriter:
     name = "local"
     model = "offline-script-1"
 
-    def _wait(self) -> None:
+    def __init__(self) -> None:
+        self.calls: list[CallRecord] = []
+
+    def _wait(self, operation: str = "script") -> None:
         # Lets the offline provider stand in for a slow remote one in benchmarks.
+        started = time.monotonic()
         if settings.LOCAL_PROVIDER_LATENCY_MS:
             time.sleep(settings.LOCAL_PROVIDER_LATENCY_MS / 1000)
+        self.calls.append(
+            CallRecord(
+                provider=self.name,
+                model=self.model,
+                operation=operation,
+                latency_ms=int((time.monotonic() - started) * 1000),
+                attempts=1,
+                cost_usd=0.0,
+            )  # fmt: skip
+        )
 
     def write(self, options: ScriptOptions) -> dict:
         self._wait()
@@ -301,7 +315,7 @@ class LocalScriptWriter:
         return lines
 
     def critique(self, script: dict) -> dict:
-        self._wait()
+        self._wait("critique")
         issues = critique_issues(script)
         weights = {"major": 15, "minor": 5}
         score = max(0, 100 - sum(weights[i["severity"]] for i in issues))
@@ -318,7 +332,7 @@ class LocalScriptWriter:
 
     def improve(self, script: dict, feedback: str) -> dict:
         """Fixes what the checks find, and writes the feedback into the script's direction."""
-        self._wait()
+        self._wait("improve")
         improved = copy.deepcopy(script)
         rng = random.Random(_seed(json.dumps(script, sort_keys=True), feedback))
         characters = improved.get("characters", [])

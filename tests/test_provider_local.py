@@ -1,0 +1,174 @@
+"""The offline provider's images and clips, checked as media read back from the bytes."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+from django.core.management import call_command
+from PIL import Image
+
+from generation.providers import local
+from generation.providers.base import ImageRequest, ProviderError, ReferenceImage, VideoRequest
+from generation.providers.local.image import LocalImageProvider
+from generation.providers.local.video import LocalVideoProvider
+from generation.providers.registry import image_provider, script_provider, video_provider
+
+AVA = {"id": "char_001", "name": "Ava Hart", "role": "protagonist",
+       "appearance": "long auburn hair, red silk dress"}  # fmt: skip
+LEO = {"id": "char_002", "name": "Leo Vale", "role": "rival",
+       "appearance": "short black hair, navy trench coat"}  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _outputs(settings, tmp_path):
+    settings.OUTPUTS_DIR = tmp_path / "outputs"
+
+
+def portrait(person: dict) -> bytes:
+    return (
+        LocalImageProvider()
+        .generate(ImageRequest(prompt=person["appearance"], kind="portrait", context=person))
+        .data
+    )
+
+
+def storyboard(**context) -> bytes:
+    request = ImageRequest(
+        prompt="Ava confronts Leo",
+        references=(ReferenceImage(portrait(AVA)), ReferenceImage(portrait(LEO))),
+        context={"location": "rooftop garden", "time_of_day": "dusk",
+                 "characters": [AVA, LEO], "action": "Ava confronts Leo.", **context},
+    )  # fmt: skip
+    return LocalImageProvider().generate(request).data
+
+
+def video_meta(data: bytes, tmp_path) -> tuple[dict, list[np.ndarray]]:
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(data)
+    frames = imageio_ffmpeg.read_frames(str(path))
+    meta = next(frames)
+    width, height = meta["size"]
+    images = [np.frombuffer(f, dtype=np.uint8).reshape(height, width, 3) for f in frames]
+    return meta, images
+
+
+def test_the_offline_providers_are_the_default(settings):
+    assert (script_provider().name, image_provider().name, video_provider().name) == (
+        "local", "local", "local")  # fmt: skip
+
+
+def test_portraits_are_9_16_pngs_and_deterministic():
+    first, second = portrait(AVA), portrait(AVA)
+
+    image = Image.open(io.BytesIO(first))
+    assert (image.format, image.size) == ("PNG", (720, 1280))
+    assert first == second
+    assert portrait(LEO) != first
+
+
+def test_a_portrait_carries_the_appearance_it_was_asked_for():
+    image = Image.open(io.BytesIO(portrait(AVA))).convert("RGB")
+    # The top of the head is the hair: auburn for Ava.
+    hair = image.getpixel((360, 190))
+
+    assert hair == (150, 60, 30)
+
+
+def test_storyboards_show_the_place_the_time_and_the_portraits_faces():
+    dusk = Image.open(io.BytesIO(storyboard())).convert("RGB")
+    night = Image.open(io.BytesIO(storyboard(time_of_day="night"))).convert("RGB")
+
+    assert dusk.size == (720, 1280)
+    # The sky follows the time of day.
+    assert dusk.getpixel((700, 300)) != night.getpixel((700, 300))
+    assert sum(night.getpixel((700, 300))) < sum(dusk.getpixel((700, 300)))
+    # Ava's head in the storyboard is cut from her portrait: her auburn hair is on it.
+    hair = dusk.getpixel((240, 400))
+    assert abs(hair[0] - 150) < 20 and abs(hair[1] - 60) < 20 and abs(hair[2] - 30) < 20
+
+
+def test_images_are_labelled_as_an_offline_preview():
+    image = Image.open(io.BytesIO(storyboard())).convert("RGB")
+
+    # The black banner across the top carries the label.
+    assert image.getpixel((5, 5)) == (0, 0, 0)
+    assert any(image.getpixel((x, 28))[0] > 200 for x in range(250, 470))
+
+
+def test_a_clip_is_h264_9_16_of_the_requested_length_with_subtitles(tmp_path):
+    provider = LocalVideoProvider()
+    board = storyboard()
+    lines = [{"speaker": "Ava", "line": "You knew all along."},
+             {"speaker": "Leo", "line": "I was protecting you."}]  # fmt: skip
+
+    handle = provider.submit(VideoRequest(prompt="p", duration_seconds=6,
+                                          reference=ReferenceImage(board),
+                                          context={"dialogue": lines}))  # fmt: skip
+    silent = provider.submit(VideoRequest(prompt="p", duration_seconds=6,
+                                          reference=ReferenceImage(board)))  # fmt: skip
+    assert provider.poll(json.loads(json.dumps(handle))).state == "completed"
+    meta, frames = video_meta(provider.download(handle).data, tmp_path)
+    _, silent_frames = video_meta(provider.download(silent).data, tmp_path)
+
+    assert meta["codec"] == "h264"
+    assert meta["size"] == (540, 960)
+    assert meta["duration"] == pytest.approx(6, abs=0.1)
+    assert len(frames) == pytest.approx(6 * 24, abs=2)
+    # The subtitle band differs from the same clip without dialogue; the top does not.
+    band = slice(820, 900)
+    assert np.abs(frames[10][band].astype(int) - silent_frames[10][band]).mean() > 20
+    assert np.abs(frames[10][:200].astype(int) - silent_frames[10][:200]).mean() < 3
+    # The picture moves: a slow pan over the storyboard.
+    assert np.abs(frames[0].astype(int) - frames[-1]).mean() > 2
+    assert [c.operation for c in provider.calls] == ["video", "video"]
+    assert provider.calls[0].usage.video_seconds == 6
+
+
+def test_a_clip_without_a_reference_is_drawn_from_the_prompt(tmp_path):
+    provider = LocalVideoProvider()
+
+    handle = provider.submit(VideoRequest(prompt="An empty street at night", duration_seconds=3))
+    meta, _ = video_meta(provider.download(handle).data, tmp_path)
+
+    assert meta["duration"] == pytest.approx(3, abs=0.1)
+
+
+def test_an_impossible_clip_fails_before_rendering():
+    with pytest.raises(ProviderError) as refused:
+        LocalVideoProvider().submit(VideoRequest(prompt="p", duration_seconds=0))
+
+    assert refused.value.retryable is False
+
+
+def test_a_render_lost_before_download_can_be_submitted_again():
+    provider = LocalVideoProvider()
+    handle = provider.submit(VideoRequest(prompt="p", duration_seconds=2))
+    provider.download(handle)
+
+    assert provider.poll(handle).state == "failed"
+    with pytest.raises(ProviderError) as lost:
+        provider.download(handle)
+    assert lost.value.retryable is True
+
+
+def test_the_latency_setting_makes_the_offline_provider_wait(settings, monkeypatch):
+    waits: list[float] = []
+    monkeypatch.setattr(local.image.time, "sleep", waits.append)
+    settings.LOCAL_IMAGE_LATENCY_MS = 1500
+
+    LocalImageProvider().generate(ImageRequest(prompt="x", kind="portrait", context=AVA))
+
+    assert waits == [1.5]
+
+
+def test_the_benchmark_prints_figures():
+    out = io.StringIO()
+
+    call_command("benchmark_local", images=2, clips=1, seconds=2, stdout=out)
+
+    assert "image: median" in out.getvalue()
+    assert "2 s clip: median" in out.getvalue()
