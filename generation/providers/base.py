@@ -137,7 +137,7 @@ VideoState = Literal["queued", "running", "completed", "failed"]
 @dataclass
 class VideoStatus:
     state: VideoState
-    progress: float | None = None
+    progress: float | None = None  # a fraction, 0 to 1
     error: str = ""
     retryable: bool = False
     # The service's advice on when to ask again, in seconds.

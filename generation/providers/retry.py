@@ -43,7 +43,7 @@ def call_with_retries(
     classify: Callable[[Exception], ProviderError],
     usage_of: Callable[[T], Usage] | None = None,
     retries: bool = True,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
 ) -> T:
     """Runs `call` until it succeeds, fails for good, or the tries run out.
 
@@ -63,7 +63,7 @@ def call_with_retries(
             if error.retryable and attempt < tries and wait <= settings.PROVIDER_MAX_WAIT:
                 logger.info("%s %s failed (%s), try %d of %d in %.1f s",
                             provider, operation, error, attempt, tries, wait)  # fmt: skip
-                sleep(wait)
+                (sleep or time.sleep)(wait)
                 continue
             calls.append(_record(provider, model, operation, started, attempt, Usage(), error))
             raise error from (exc if exc is not error else None)
