@@ -122,6 +122,16 @@ def test_each_call_is_recorded_with_its_usage_and_cost():
     assert calls[0].cost_usd == pytest.approx(2.0 + 1.0)
 
 
+def test_failed_tries_that_were_billed_count_in_the_cost():
+    calls, waits = [], []
+    billed = ProviderError("bad answer", retryable=True, usage=Usage(output_tokens=100_000))
+
+    run(Flaky(billed), calls, waits, usage_of=lambda _: Usage(output_tokens=100_000))
+
+    assert calls[0].usage.output_tokens == 200_000
+    assert calls[0].cost_usd == pytest.approx(2.0)
+
+
 def test_retry_after_headers_are_read_in_milliseconds_first():
     assert retry_after_from_headers({"retry-after-ms": "1500", "retry-after": "9"}) == 1.5
     assert retry_after_from_headers({"retry-after": "4"}) == 4

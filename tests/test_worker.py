@@ -84,3 +84,34 @@ def test_an_improve_job_does_not_save_over_an_edit_made_while_it_ran(api, make_d
     assert drama.logline == "Edited by hand."
     assert drama.version == 2
     assert not drama.episodes.filter(synopsis__contains="Direction:").exists()
+
+
+def test_the_worker_writes_a_script_through_openai_when_it_is_configured(api, tmp_path):
+    from tests.fakes.openai_server import FakeOpenAI
+    from tests.test_provider_openai import a_script, script_answer
+
+    fake = FakeOpenAI()
+    fake.reply("POST", "/v1/responses", script_answer("responses", a_script(episodes=2)))
+    env = {"SCRIPT_PROVIDER": "openai", "OPENAI_API_KEY": "sk-worker",
+           "OPENAI_BASE_URL": fake.base_url}  # fmt: skip
+    try:
+        with running_cluster(tmp_path, **env):
+            body = api.post(
+                "/dramas",
+                {"premise": "Rival chefs share a kitchen", "episodeCount": 2,
+                 "characterCount": 3, "scenesPerEpisode": 2},
+                format="json",
+            ).json()  # fmt: skip
+            job = wait_for_job(body["jobId"])
+    finally:
+        fake.stop()
+
+    assert job.status == Job.Status.COMPLETED, job.error
+    [request] = fake.requests_to("POST", "/v1/responses")
+    assert request.headers["authorization"] == "Bearer sk-worker"
+    drama = api.get(f"/dramas/{body['dramaId']}").json()
+    assert [e["title"] for e in drama["episodes"]] == ["Episode 1", "Episode 2"]
+    assert drama["premise"] == "Rival chefs share a kitchen"
+    [call] = job.metadata["calls"]
+    assert (call["provider"], call["model"], call["attempts"]) == ("openai", "gpt-6.1-sol", 1)
+    assert call["cost_usd"] > 0

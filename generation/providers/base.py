@@ -28,11 +28,14 @@ class ProviderError(Exception):
         retryable: bool,
         retry_after: float | None = None,
         reason: str = "",
+        usage: Usage | None = None,
     ):
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
         self.reason = reason or ("transient" if retryable else "refused")
+        # What a failed try still cost (a malformed answer is billed like a good one).
+        self.usage = usage
 
 
 @dataclass
@@ -41,6 +44,14 @@ class Usage:
     output_tokens: int = 0
     images: int = 0
     video_seconds: float = 0.0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            images=self.images + other.images,
+            video_seconds=self.video_seconds + other.video_seconds,
+        )
 
 
 @dataclass

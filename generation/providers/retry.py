@@ -47,27 +47,31 @@ def call_with_retries(
 ) -> T:
     """Runs `call` until it succeeds, fails for good, or the tries run out.
 
-    Appends one CallRecord to `calls` either way. With `retries=False` (a submit that could
-    bill twice) it tries once and leaves the decision to the job.
+    Appends one CallRecord to `calls` either way, with the usage of every try (failed tries
+    that the service still billed included). With `retries=False` (a submit that could bill
+    twice) it tries once and leaves the decision to the job.
     """
     tries = 1 + (settings.MAX_RETRIES if retries else 0)
     started = time.monotonic()
     attempt = 0
+    spent = Usage()
     while True:
         attempt += 1
         try:
             result = call()
         except Exception as exc:
             error = exc if isinstance(exc, ProviderError) else classify(exc)
+            if error.usage is not None:
+                spent = spent + error.usage
             wait = backoff(attempt, error.retry_after)
             if error.retryable and attempt < tries and wait <= settings.PROVIDER_MAX_WAIT:
                 logger.info("%s %s failed (%s), try %d of %d in %.1f s",
                             provider, operation, error, attempt, tries, wait)  # fmt: skip
                 (sleep or time.sleep)(wait)
                 continue
-            calls.append(_record(provider, model, operation, started, attempt, Usage(), error))
+            calls.append(_record(provider, model, operation, started, attempt, spent, error))
             raise error from (exc if exc is not error else None)
-        usage = usage_of(result) if usage_of else Usage()
+        usage = spent + (usage_of(result) if usage_of else Usage())
         calls.append(_record(provider, model, operation, started, attempt, usage, None))
         return result
 
@@ -80,7 +84,8 @@ def _record(provider, model, operation, started, attempts, usage, error) -> Call
         latency_ms=int((time.monotonic() - started) * 1000),
         attempts=attempts,
         usage=usage,
-        cost_usd=estimate_cost(model, usage) if error is None else None,
+        # A failure that billed nothing has no cost to estimate.
+        cost_usd=estimate_cost(model, usage) if error is None or usage != Usage() else None,
         error=str(error) if error else "",
     )
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from generation.providers import registry
 from generation.providers.base import ModelLifecycle
@@ -38,7 +39,8 @@ class Command(BaseCommand):
 def describe(state: ModelLifecycle) -> str:
     when = ""
     if state.shutdown_date:
-        days = (date.fromisoformat(state.shutdown_date) - date.today()).days  # noqa: DTZ011
+        # UTC, as the providers judge retired against it.
+        days = (date.fromisoformat(state.shutdown_date) - timezone.now().date()).days
         when = f" on {state.shutdown_date} ({days} days from today)" if days >= 0 else (
             f" since {state.shutdown_date}")  # fmt: skip
     text = {

@@ -1,0 +1,558 @@
+"""Scripts through the OpenAI API, or any server that speaks it, with structured output.
+
+`OPENAI_API_MODE=responses` (the default) uses the Responses API; `chat` uses Chat Completions,
+for compatible servers that lack the Responses API (most local ones). Either way the answer is
+parsed against the drama schema (the Pydantic models below), then checked as a script a user
+would send (`DramaCreateInput`, which runs `normalise_script`) and against the requested size.
+A refusal, a truncated or schema-invalid answer, or a retired model is a ProviderError that says
+whether trying again may help: never a half drama.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Literal, TypeVar
+
+import openai
+from django.conf import settings
+from django.utils import timezone
+from pydantic import BaseModel, Field
+
+from dramas.serializers import DramaCreateInput
+from generation.providers.base import (
+    CallRecord,
+    ModelLifecycle,
+    ProviderError,
+    ScriptOptions,
+    Usage,
+)
+from generation.providers.retry import call_with_retries, retry_after_from_headers
+
+# Error codes OpenAI (and compatible servers) give for a model that is gone or never existed.
+MODEL_GONE_CODES = {"model_not_found", "model_not_available", "model_deprecated"}
+
+
+# ---------------------------------------------------------------- the schema the model fills
+# Every field is required and nothing else is allowed (the SDK makes the schema strict), so
+# the answer carries the whole script; ids and references are checked after parsing.
+class ScriptLine(BaseModel):
+    character: str = Field(description="The id of the character who speaks, e.g. char_001.")
+    line: str
+
+
+class ScriptScene(BaseModel):
+    id: str = Field(description="sc_EE_SS: episode and scene numbers, two digits each.")
+    title: str
+    location: str
+    time_of_day: str = Field(description="dawn, morning, afternoon, dusk, night, ...")
+    description: str = Field(description="What happens in the scene.")
+    visual_prompt: str = Field(description="One vertical 9:16 frame of the scene, for an image.")
+    characters: list[str] = Field(description="Ids of the characters in the scene.")
+    dialogue: list[ScriptLine]
+    target_duration: int = Field(description="Seconds of video for the scene, 1 to 60.")
+
+
+class ScriptEpisode(BaseModel):
+    id: str = Field(description="ep_EE, e.g. ep_01.")
+    title: str
+    synopsis: str
+    scenes: list[ScriptScene]
+
+
+class ScriptCharacter(BaseModel):
+    id: str = Field(description="char_NNN, e.g. char_001.")
+    name: str
+    role: str
+    description: str
+    appearance: str = Field(
+        description="Age, face, hair, build and clothes, so every portrait looks the same."
+    )
+
+
+class DramaScript(BaseModel):
+    title: str
+    premise: str
+    logline: str
+    genre: str
+    tone: str
+    characters: list[ScriptCharacter]
+    episodes: list[ScriptEpisode]
+
+
+class CritiqueIssue(BaseModel):
+    code: str = Field(description="snake_case, e.g. character_never_speaks.")
+    severity: Literal["major", "minor"]
+    message: str
+    refs: list[str] = Field(description="Ids of the characters, episodes or scenes concerned.")
+
+
+class ScriptCritique(BaseModel):
+    score: int = Field(ge=0, le=100, description="0 (unusable) to 100 (ready to shoot).")
+    summary: str
+    issues: list[CritiqueIssue]
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+# ---------------------------------------------------------------- prompts
+WRITER_INSTRUCTIONS = """\
+You write short vertical dramas: every scene becomes one 9:16 video clip of a few seconds.
+Answer with the JSON the schema describes, and nothing else.
+- Character ids are char_001, char_002, ...; episode ids ep_01, ep_02, ...; scene ids
+  sc_EE_SS (sc_01_01 is the first scene of the first episode).
+- A scene's `characters` and every dialogue line's `character` are ids from `characters`;
+  whoever speaks in a scene is in it. Every character appears and speaks at least once.
+- `appearance` fixes how a character looks (age, face, hair, build, clothes) so that all
+  their portraits match; `visual_prompt` describes one vertical frame of the scene.
+- `target_duration` is the scene's length in seconds, from 1 to 60; {duration} unless the
+  scene needs otherwise.
+- Dialogue is short and spoken; scenes turn on conflict and end on a hook."""
+
+CRITIC_INSTRUCTIONS = """\
+You are a script editor for short vertical dramas. Judge the script you are given: structure
+(does every character appear and speak, does every scene have a cast and dialogue, are the
+episodes balanced), consistency (do speakers belong to their scenes, do appearances allow
+consistent portraits) and drama (conflict, hooks, pace). Answer with the JSON the schema
+describes: a score from 0 to 100, a short summary, and the issues, each with a snake_case
+code, severity `major` (the script should not be produced as it is) or `minor`, a message,
+and `refs`, the ids in the script that the issue is about."""
+
+
+def _write_request(options: ScriptOptions) -> str:
+    lines = [
+        f"Premise: {options.premise}",
+        f"Genre: {options.genre or 'your choice'}",
+        f"Tone: {options.tone or 'your choice'}",
+        f"Write exactly {options.character_count} characters and exactly "
+        f"{options.episode_count} episodes of exactly {options.scenes_per_episode} scenes each.",
+    ]
+    if options.extra:
+        lines.append(f"Further wishes: {json.dumps(options.extra, ensure_ascii=False)}")
+    return "\n".join(lines)
+
+
+def _improve_request(script: dict, feedback: str) -> str:
+    return (
+        "Rewrite this drama to answer the feedback. Return the whole script. Keep the ids of "
+        "the characters, episodes and scenes you keep (their media survive); new ones follow "
+        "the same id pattern.\n"
+        f"Feedback: {feedback}\n"
+        f"Script: {json.dumps(script, ensure_ascii=False)}"
+    )
+
+
+def _critique_request(script: dict) -> str:
+    return f"Script: {json.dumps(script, ensure_ascii=False)}"
+
+
+# ---------------------------------------------------------------- the adapter
+@dataclass
+class _Answer:
+    value: dict
+    usage: Usage
+
+
+class OpenAIScriptWriter:
+    name = "openai"
+
+    def __init__(self) -> None:
+        self.model: str = settings.GPT_MODEL
+        self.calls: list[CallRecord] = []
+
+    @cached_property
+    def client(self) -> openai.OpenAI:
+        if not settings.OPENAI_API_KEY:
+            raise ProviderError("OPENAI_API_KEY is not set.", retryable=False, reason="auth")
+        # max_retries=0: call_with_retries owns retries, so one try is one request.
+        return openai.OpenAI(
+            api_key=settings.OPENAI_API_KEY,
+            base_url=settings.OPENAI_BASE_URL or None,
+            max_retries=0,
+            timeout=settings.PROVIDER_TIMEOUT,
+        )
+
+    # ------------------------------------------------------------ the interface
+    def write(self, options: ScriptOptions) -> dict:
+        def check(answer: DramaScript) -> dict:
+            script = answer.model_dump()
+            script["premise"] = options.premise  # the user's words, not a paraphrase
+            script = _valid_script(script)
+            problems = _size_problems(script, options)
+            if problems:
+                raise ProviderError(
+                    f"{self.model} wrote a drama of the wrong size: {'; '.join(problems)}.",
+                    retryable=True,
+                    reason="malformed_answer",
+                )
+            return script
+
+        instructions = WRITER_INSTRUCTIONS.format(duration=settings.DEFAULT_VIDEO_DURATION)
+        return self._ask("write", DramaScript, instructions, _write_request(options), check)
+
+    def improve(self, script: dict, feedback: str) -> dict:
+        instructions = WRITER_INSTRUCTIONS.format(duration=settings.DEFAULT_VIDEO_DURATION)
+        request = _improve_request(script, feedback)
+        return self._ask(
+            "improve", DramaScript, instructions, request, lambda a: _valid_script(a.model_dump())
+        )
+
+    def critique(self, script: dict) -> dict:
+        known = _ids_of(script)
+
+        def check(answer: ScriptCritique) -> dict:
+            critique = answer.model_dump()
+            # A ref to an id the script lacks would point nowhere in the viewer.
+            for issue in critique["issues"]:
+                issue["refs"] = [ref for ref in issue["refs"] if ref in known]
+            return {**critique, "provider": self.name}
+
+        return self._ask(
+            "critique", ScriptCritique, CRITIC_INSTRUCTIONS, _critique_request(script), check
+        )
+
+    def lifecycle(self) -> ModelLifecycle:
+        """What the service says about the configured model (GET /models/{id})."""
+        try:
+            info = call_with_retries(
+                lambda: self.client.models.retrieve(self.model),
+                provider=self.name,
+                model=self.model,
+                operation="lifecycle",
+                calls=self.calls,
+                classify=self._classify,
+                sleep=time.sleep,
+            )
+        except ProviderError as exc:
+            state = "unknown" if exc.reason == "model_unavailable" else "unchecked"
+            return self._lifecycle(state, detail=str(exc))
+        if not info.shutdown_date:
+            return self._lifecycle("available")
+        try:
+            shutdown = dt.date.fromisoformat(info.shutdown_date)
+        except ValueError:
+            return self._lifecycle(
+                "unchecked",
+                detail=f"the service gave an unreadable shutdown_date {info.shutdown_date!r}",
+            )
+        # On the day itself the model may go at any hour: count it as gone.
+        state = "retired" if shutdown <= timezone.now().date() else "retiring"
+        return self._lifecycle(state, shutdown_date=shutdown.isoformat())
+
+    def _lifecycle(self, state: str, **fields: Any) -> ModelLifecycle:
+        return ModelLifecycle(provider=self.name, model=self.model, state=state, **fields)
+
+    # ------------------------------------------------------------ one structured call
+    def _ask(
+        self,
+        operation: str,
+        schema: type[M],
+        instructions: str,
+        request: str,
+        check: Callable[[M], dict],
+    ) -> dict:
+        """Asks for an answer of `schema`; returns `check(answer)`, retrying as the errors allow.
+
+        The check runs inside the retried call, so an answer that parses but is not a valid
+        script is asked for again like any other malformed answer.
+        """
+
+        def attempt() -> _Answer:
+            if settings.OPENAI_API_MODE == "chat":
+                parsed, usage = self._via_chat(schema, instructions, request)
+            else:
+                parsed, usage = self._via_responses(schema, instructions, request)
+            try:
+                return _Answer(check(parsed), usage)
+            except ProviderError as exc:
+                exc.usage = usage  # an answer that fails the check was still billed
+                raise
+
+        answer = call_with_retries(
+            attempt,
+            provider=self.name,
+            model=self.model,
+            operation=operation,
+            calls=self.calls,
+            classify=self._classify,
+            usage_of=lambda a: a.usage,
+            # Looked up now, not bound at import like call_with_retries' default, so a test
+            # that patches time.sleep records the waits instead of waiting.
+            sleep=time.sleep,
+        )
+        return answer.value
+
+    def _via_responses(self, schema: type[M], instructions: str, request: str) -> tuple[M, Usage]:
+        raw = self.client.responses.with_raw_response.parse(
+            model=self.model,
+            input=[
+                {"role": "developer", "content": instructions},
+                {"role": "user", "content": request},
+            ],
+            text_format=schema,
+        )
+        try:
+            response = raw.parse()
+        except ValueError:
+            # The SDK parses the text before we can see the status, and a cut-off answer is
+            # not valid JSON: say it was truncated rather than malformed, as it won't improve.
+            body = _json_or_empty(raw.http_response)
+            self._raise_if_unfinished(
+                body.get("status"),
+                (body.get("incomplete_details") or {}).get("reason"),
+                (body.get("error") or {}).get("message"),
+            )
+            raise
+        self._raise_if_unfinished(
+            response.status,
+            response.incomplete_details.reason if response.incomplete_details else None,
+            response.error.message if response.error else None,
+        )
+        refusals = [
+            part.refusal
+            for item in response.output
+            if item.type == "message"
+            for part in item.content
+            if part.type == "refusal"
+        ]
+        if refusals:
+            raise self._refused(" ".join(refusals))
+        parsed = response.output_parsed
+        if parsed is None:
+            raise ProviderError(
+                f"{self.model} answered without the structured output asked for.",
+                retryable=True,
+                reason="malformed_answer",
+            )
+        usage = (
+            Usage(input_tokens=response.usage.input_tokens,
+                  output_tokens=response.usage.output_tokens)
+            if response.usage else Usage()
+        )  # fmt: skip
+        return parsed, usage
+
+    def _via_chat(self, schema: type[M], instructions: str, request: str) -> tuple[M, Usage]:
+        # finish_reason length / content_filter raise from parse(); the classifier maps them.
+        completion = self.client.chat.completions.parse(
+            model=self.model,
+            messages=[
+                {"role": "system", "content": instructions},
+                {"role": "user", "content": request},
+            ],
+            response_format=schema,
+        )
+        message = completion.choices[0].message if completion.choices else None
+        if message is not None and message.refusal:
+            raise self._refused(message.refusal)
+        if message is None or message.parsed is None:
+            raise ProviderError(
+                f"{self.model} answered without the structured output asked for.",
+                retryable=True,
+                reason="malformed_answer",
+            )
+        usage = (
+            Usage(input_tokens=completion.usage.prompt_tokens,
+                  output_tokens=completion.usage.completion_tokens)
+            if completion.usage else Usage()
+        )  # fmt: skip
+        return message.parsed, usage
+
+    # ------------------------------------------------------------ errors
+    def _refused(self, text: str) -> ProviderError:
+        return ProviderError(
+            f"{self.model} refused to write this: {text}", retryable=False, reason="refused"
+        )
+
+    def _raise_if_unfinished(
+        self, status: str | None, reason: str | None, error: str | None
+    ) -> None:
+        """Raises for a Responses answer that did not complete."""
+        if status == "incomplete":
+            if reason == "content_filter":
+                raise ProviderError(
+                    f"{self.model} stopped: its content filter blocked the answer.",
+                    retryable=False,
+                    reason="safety",
+                )
+            raise ProviderError(
+                f"{self.model}'s answer was cut off before the script was complete "
+                f"(incomplete: {reason or 'no reason given'}).",
+                retryable=False,
+                reason="truncated",
+            )
+        if status == "failed":
+            raise ProviderError(
+                f"{self.model} failed to answer: {error or 'no detail given'}",
+                retryable=True,
+                reason="server_error",
+            )
+
+    def _classify(self, exc: Exception) -> ProviderError:
+        """Turns what the SDK raised into a ProviderError that says whether to try again."""
+        if isinstance(exc, openai.LengthFinishReasonError):
+            return ProviderError(
+                f"{self.model}'s answer was cut off before the script was complete "
+                "(finish_reason: length).",
+                retryable=False,
+                reason="truncated",
+            )
+        if isinstance(exc, openai.ContentFilterFinishReasonError):
+            return ProviderError(
+                f"{self.model} stopped: its content filter blocked the answer.",
+                retryable=False,
+                reason="safety",
+            )
+        if isinstance(exc, openai.APITimeoutError):
+            return ProviderError(
+                f"OpenAI did not answer within {settings.PROVIDER_TIMEOUT} s.",
+                retryable=True,
+                reason="timeout",
+            )
+        if isinstance(exc, openai.APIConnectionError):
+            return ProviderError(
+                f"Could not reach OpenAI: {exc.__cause__ or exc}",
+                retryable=True,
+                reason="server_error",
+            )
+        if isinstance(exc, openai.APIStatusError):
+            return self._classify_status(exc)
+        if isinstance(exc, ValueError | openai.APIResponseValidationError):
+            # pydantic's ValidationError (a ValueError) and JSON errors: the answer's text.
+            return ProviderError(
+                f"{self.model}'s answer does not fit the drama schema: {_short(exc)}",
+                retryable=True,
+                reason="malformed_answer",
+            )
+        return ProviderError(
+            f"OpenAI call failed: {type(exc).__name__}: {exc}", retryable=False, reason="unexpected"
+        )
+
+    def _classify_status(self, exc: openai.APIStatusError) -> ProviderError:
+        status = exc.status_code
+        body = exc.body if isinstance(exc.body, dict) else {}
+        detail = body.get("message") or str(exc)
+        retry_after = retry_after_from_headers(exc.response.headers)
+        if status == 429:
+            return ProviderError(
+                f"OpenAI is rate limiting us: {detail}",
+                retryable=True,
+                retry_after=retry_after,
+                reason="rate_limited",
+            )
+        if status in (401, 403):
+            return ProviderError(
+                f"OpenAI refused our credentials ({status}): {detail}",
+                retryable=False,
+                reason="auth",
+            )
+        if exc.code in MODEL_GONE_CODES:
+            return ProviderError(
+                f"The model {self.model} is retired or unknown ({status}: {detail}): "
+                "set GPT_MODEL to a live model.",
+                retryable=False,
+                reason="model_unavailable",
+            )
+        if status == 404:
+            # Without a model error code it may also be a server that lacks the endpoint.
+            return ProviderError(
+                f"The model {self.model} is not available ({status} at {exc.request.url.path}: "
+                f"{detail}): it may be retired or unknown, or the server lacks this endpoint "
+                "(for servers without the Responses API, set OPENAI_API_MODE=chat).",
+                retryable=False,
+                reason="model_unavailable",
+            )
+        if status == 408:
+            return ProviderError(
+                f"OpenAI timed out ({status}): {detail}", retryable=True, reason="timeout"
+            )
+        if status == 409 or status >= 500:
+            return ProviderError(
+                f"OpenAI failed ({status}): {detail}",
+                retryable=True,
+                retry_after=retry_after,
+                reason="server_error",
+            )
+        return ProviderError(
+            f"OpenAI refused the request ({status}): {detail}",
+            retryable=False,
+            reason="invalid_request",
+        )
+
+
+# ---------------------------------------------------------------- checks of an answer
+def _valid_script(script: dict) -> dict:
+    """The script as the drama API would accept it (ids, lengths, references); else raises."""
+    serializer = DramaCreateInput(data=script)
+    if not serializer.is_valid():
+        raise ProviderError(
+            f"The answer is not a valid script: {'; '.join(_flatten(serializer.errors)[:5])}",
+            retryable=True,
+            reason="malformed_answer",
+        )
+    # Plain dicts and lists all the way down, as the local writer returns them.
+    return json.loads(json.dumps(serializer.validated_data))
+
+
+def _size_problems(script: dict, options: ScriptOptions) -> list[str]:
+    problems = []
+    if len(script["characters"]) != options.character_count:
+        problems.append(f"{len(script['characters'])} characters, not {options.character_count}")
+    if len(script["episodes"]) != options.episode_count:
+        problems.append(f"{len(script['episodes'])} episodes, not {options.episode_count}")
+    for episode in script["episodes"]:
+        if len(episode["scenes"]) != options.scenes_per_episode:
+            problems.append(
+                f"episode {episode['id']} has {len(episode['scenes'])} scenes, "
+                f"not {options.scenes_per_episode}"
+            )
+    return problems
+
+
+def _ids_of(script: dict) -> set[str]:
+    ids = {c.get("id") for c in script.get("characters", [])}
+    for episode in script.get("episodes", []):
+        ids.add(episode.get("id"))
+        ids.update(s.get("id") for s in episode.get("scenes", []))
+    ids.discard(None)
+    return ids
+
+
+def _flatten(errors: Any, path: str = "") -> list[str]:
+    """DRF's nested errors as `path: message` lines."""
+    if isinstance(errors, dict):
+        # Nested lists report their errors as {index: errors}.
+        return [
+            line
+            for key, value in errors.items()
+            for line in _flatten(
+                value, f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}".lstrip(".")
+            )
+        ]
+    if isinstance(errors, list):
+        if all(isinstance(e, str) for e in errors):
+            return [f"{path}: {e}" for e in errors]
+        return [
+            line
+            for i, value in enumerate(errors)
+            if value
+            for line in _flatten(value, f"{path}[{i}]")
+        ]
+    return [f"{path}: {errors}"]
+
+
+def _short(exc: Exception) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _json_or_empty(response: Any) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
