@@ -14,7 +14,7 @@ from tests.fakes.videos_server import VideosFake
 
 @pytest.fixture
 def services(settings):
-    openai, gemini, gateway = FakeOpenAI(), GeminiFake().start(), VideosFake().start()
+    openai, gemini, gateway = FakeOpenAI().start(), GeminiFake().start(), VideosFake().start()
     settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL = "sk-test", openai.base_url
     settings.GEMINI_API_KEY, settings.GEMINI_API_BASE = "g-test", gemini.base_url
     settings.SORA_API_KEY, settings.SORA_API_BASE = "gw-test", gateway.base_url

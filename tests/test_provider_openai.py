@@ -47,7 +47,7 @@ DRAMA_FIELDS = {"title", "premise", "logline", "genre", "tone", "characters", "e
 # ---------------------------------------------------------------- fixtures
 @pytest.fixture
 def fake(settings):
-    server = FakeOpenAI()
+    server = FakeOpenAI().start()
     settings.OPENAI_BASE_URL = server.base_url
     settings.OPENAI_API_KEY = "sk-test"
     settings.GPT_MODEL = MODEL
@@ -190,8 +190,8 @@ def test_it_sends_the_key_the_model_and_a_strict_drama_schema(fake, mode):
     [request] = fake.requests
     assert (request.method, request.path) == ("POST", PATHS[mode])
     assert request.headers["authorization"] == "Bearer sk-test"
-    assert request.body["model"] == MODEL
-    name, schema = sent_schema(mode, request.body)
+    assert request.json["model"] == MODEL
+    name, schema = sent_schema(mode, request.json)
     assert name == "DramaScript"
     assert set(schema["properties"]) == DRAMA_FIELDS
     assert set(schema["required"]) == DRAMA_FIELDS
@@ -202,7 +202,7 @@ def test_it_sends_the_key_the_model_and_a_strict_drama_schema(fake, mode):
         "id", "title", "location", "time_of_day", "description", "visual_prompt",
         "characters", "dialogue", "target_duration",
     }  # fmt: skip
-    text = sent_text(mode, request.body)
+    text = sent_text(mode, request.json)
     assert PREMISE in text
     assert "exactly 3 characters" in text
     assert "exactly 2 episodes of exactly 2 scenes each" in text
@@ -504,8 +504,8 @@ def test_it_improves_a_script(fake, mode):
     assert [c["id"] for c in improved["characters"]][-1] == "char_004"
     assert normalise_script(copy.deepcopy(improved)) == improved
     [request] = fake.requests
-    assert sent_schema(mode, request.body)[0] == "DramaScript"
-    text = sent_text(mode, request.body)
+    assert sent_schema(mode, request.json)[0] == "DramaScript"
+    text = sent_text(mode, request.json)
     assert "Add a food critic who falls for one of them." in text
     assert json.dumps(current, ensure_ascii=False) in text
     assert writer.calls[-1].operation == "improve"
@@ -558,14 +558,14 @@ def test_it_critiques_a_script(fake, mode):
         "provider": "openai",
     }
     [request] = fake.requests
-    name, schema = sent_schema(mode, request.body)
+    name, schema = sent_schema(mode, request.json)
     assert name == "ScriptCritique"
     assert set(schema["properties"]) == {"score", "summary", "issues"}
     assert schema["$defs"]["CritiqueIssue"]["properties"]["severity"]["enum"] == [
         "major",
         "minor",
     ]
-    assert json.dumps(script, ensure_ascii=False) in sent_text(mode, request.body)
+    assert json.dumps(script, ensure_ascii=False) in sent_text(mode, request.json)
     assert writer.calls[-1].operation == "critique"
 
 

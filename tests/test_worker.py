@@ -90,7 +90,7 @@ def test_the_worker_writes_a_script_through_openai_when_it_is_configured(api, tm
     from tests.fakes.openai_server import FakeOpenAI
     from tests.test_provider_openai import a_script, script_answer
 
-    fake = FakeOpenAI()
+    fake = FakeOpenAI().start()
     fake.reply("POST", "/v1/responses", script_answer("responses", a_script(episodes=2)))
     env = {"SCRIPT_PROVIDER": "openai", "OPENAI_API_KEY": "sk-worker",
            "OPENAI_BASE_URL": fake.base_url}  # fmt: skip

@@ -20,16 +20,10 @@ body, `{"error": {"code", "message", "status"}}`.
 from __future__ import annotations
 
 import base64
-import json
-import re
-import threading
 import uuid
-from collections import defaultdict, deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from typing import Any, Unpack
+
+from tests.fakes.base import Recorded, Reply, RoutedFake, ServiceOptions, route
 
 API_KEY = "g-test"
 
@@ -51,32 +45,6 @@ _STATUS_NAMES = {
     503: "UNAVAILABLE",
     504: "DEADLINE_EXCEEDED",
 }
-
-ROUTES = ("generate", "model", "create", "get", "cancel", "download", "media")
-
-
-@dataclass
-class Reply:
-    """One scripted answer: a status, a JSON (or raw bytes) body, headers, and a delay."""
-
-    status: int = 200
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-    content_type: str = "application/json"
-
-
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
 
 
 def error(status: int, message: str, *, headers: dict[str, str] | None = None) -> Reply:
@@ -189,83 +157,25 @@ def interaction(
     return body
 
 
-class GeminiFake:
-    """The fake service; use as a context manager or call `start()` / `stop()`."""
+class GeminiFake(RoutedFake[Recorded]):
+    """Google's API: `files` and `interactions` hold what downloads and polls will find."""
 
-    def __init__(self, *, api_key: str = API_KEY, known_models: tuple[str, ...] | None = None):
-        self.api_key = api_key
-        # None: every model is known; else the others answer 404 as a retired model does.
-        self.known_models = known_models
-        self.requests: list[Recorded] = []
+    api_key = API_KEY
+
+    def __init__(self, **options: Unpack[ServiceOptions]) -> None:
+        super().__init__(**options)
         self.files: dict[str, bytes] = {}
         self.interactions: dict[str, dict[str, Any]] = {}
-        self._script: dict[str, deque[Reply | Callable[[Recorded], Reply]]] = defaultdict(deque)
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # ---------------------------------------------------------------- lifecycle
-    def start(self) -> GeminiFake:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        # A short poll interval: shutdown() waits for it, once per test.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()  # wakes handlers that are sleeping out a scripted delay
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> GeminiFake:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None, "the fake is not started"
-        return self._server.server_address[1]
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    # ---------------------------------------------------------------- scripting
-    def reply(self, route: str, *replies: Reply | Callable[[Recorded], Reply]) -> None:
-        """Queues answers for a route (see ROUTES), used in order before the default."""
-        if route not in ROUTES:
-            raise ValueError(f"unknown route {route!r}; one of {ROUTES}")
-        with self._lock:
-            self._script[route].extend(replies)
-
-    def requests_to(self, route: str) -> list[Recorded]:
-        return [r for r in self.requests if _route_of(r.method, r.path)[0] == route]
 
     # ---------------------------------------------------------------- answering
-    def _answer(self, recorded: Recorded) -> Reply:
-        route, groups = _route_of(recorded.method, recorded.path)
-        if route is None:
-            return error(404, f"no such method: {recorded.method} {recorded.path}")
+    def _unknown_route(self, recorded: Recorded) -> Reply:
+        return error(404, f"no such method: {recorded.method} {recorded.path}")
+
+    def _refuse(self, recorded: Recorded, route: str) -> Reply | None:
         # A plain media URI stands for a signed link elsewhere: it needs no key.
         if route != "media" and recorded.headers.get("x-goog-api-key") != self.api_key:
             return error(403, "Method doesn't allow unregistered callers (API key not valid).")
-        with self._lock:
-            queued = self._script[route].popleft() if self._script[route] else None
-        if queued is not None:
-            return queued(recorded) if callable(queued) else queued
-        return getattr(self, f"_default_{route}")(recorded, *groups)
-
-    def _known(self, model: str) -> bool:
-        return self.known_models is None or model in self.known_models
+        return None
 
     def _unknown_model(self, model: str) -> Reply:
         return error(
@@ -273,6 +183,7 @@ class GeminiFake:
             f"models/{model} is not found for API version v1beta, or is not supported.",
         )
 
+    @route("POST", r"^/(v\w+)/models/([^/:]+):generateContent$")
     def _default_generate(self, recorded: Recorded, version: str, model: str) -> Reply:
         if not self._known(model):
             return self._unknown_model(model)
@@ -281,6 +192,7 @@ class GeminiFake:
             return error(400, "* GenerateContentRequest.contents: contents is not specified")
         return image_answer()
 
+    @route("GET", r"^/(v\w+)/models/([^/:]+)$")
     def _default_model(self, recorded: Recorded, version: str, model: str) -> Reply:
         if not self._known(model):
             return self._unknown_model(model)
@@ -295,6 +207,7 @@ class GeminiFake:
             }
         )
 
+    @route("POST", r"^/(v\w+)/interactions$")
     def _default_create(self, recorded: Recorded, version: str) -> Reply:
         body = recorded.json or {}
         model = body.get("model", "")
@@ -307,6 +220,7 @@ class GeminiFake:
             self.interactions[interaction_id] = created
         return Reply(body=created)
 
+    @route("GET", r"^/(v\w+)/interactions/([^/]+)$")
     def _default_get(self, recorded: Recorded, version: str, interaction_id: str) -> Reply:
         with self._lock:
             found = self.interactions.get(interaction_id)
@@ -314,6 +228,7 @@ class GeminiFake:
             return error(404, f"Interaction {interaction_id} not found.")
         return Reply(body=found)
 
+    @route("POST", r"^/(v\w+)/interactions/([^/]+)/cancel$")
     def _default_cancel(self, recorded: Recorded, version: str, interaction_id: str) -> Reply:
         with self._lock:
             found = self.interactions.get(interaction_id)
@@ -323,9 +238,11 @@ class GeminiFake:
             return error(404, f"Interaction {interaction_id} not found.")
         return Reply(body=found)
 
+    @route("GET", r"^/(v\w+)/files/([^/:]+):download$")
     def _default_download(self, recorded: Recorded, version: str, name: str) -> Reply:
         return self._file(name)
 
+    @route("GET", r"^/media/([^/]+)$")
     def _default_media(self, recorded: Recorded, name: str) -> Reply:
         return self._file(name)
 
@@ -333,76 +250,6 @@ class GeminiFake:
         if name not in self.files:
             return error(404, f"File {name} not found.")
         return Reply(body=self.files[name], content_type="video/mp4")
-
-    def _wait(self, seconds: float) -> None:
-        self._stopping.wait(seconds)
-
-
-_PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
-    ("POST", "generate", re.compile(r"^/(v\w+)/models/([^/:]+):generateContent$")),
-    ("GET", "model", re.compile(r"^/(v\w+)/models/([^/:]+)$")),
-    ("POST", "create", re.compile(r"^/(v\w+)/interactions$")),
-    ("GET", "get", re.compile(r"^/(v\w+)/interactions/([^/]+)$")),
-    ("POST", "cancel", re.compile(r"^/(v\w+)/interactions/([^/]+)/cancel$")),
-    ("GET", "download", re.compile(r"^/(v\w+)/files/([^/:]+):download$")),
-    ("GET", "media", re.compile(r"^/media/([^/]+)$")),
-)
-
-
-def _route_of(method: str, path: str) -> tuple[str | None, tuple[str, ...]]:
-    for route_method, route, pattern in _PATTERNS:
-        match = pattern.match(path)
-        if match and method == route_method:
-            return route, match.groups()
-    return None, ()
-
-
-def _handler_for(fake: GeminiFake) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            pass  # keep test output clean
-
-        def do_GET(self) -> None:  # noqa: N802
-            self._handle("GET")
-
-        def do_POST(self) -> None:  # noqa: N802
-            self._handle("POST")
-
-        def _handle(self, method: str) -> None:
-            parts = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            recorded = Recorded(
-                method=method,
-                path=unquote(parts.path),
-                query=parse_qs(parts.query),
-                headers={name.lower(): value for name, value in self.headers.items()},
-                body=self.rfile.read(length) if length else b"",
-            )
-            with fake._lock:
-                fake.requests.append(recorded)
-            reply = fake._answer(recorded)
-            if reply.delay:
-                fake._wait(reply.delay)
-                if fake._stopping.is_set():
-                    return
-            if isinstance(reply.body, bytes | bytearray):
-                payload = bytes(reply.body)
-            else:
-                payload = json.dumps(reply.body if reply.body is not None else {}).encode()
-            try:
-                self.send_response(reply.status)
-                self.send_header("Content-Type", reply.content_type)
-                self.send_header("Content-Length", str(len(payload)))
-                for name, value in reply.headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(payload)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (a timeout test); nothing to answer
-
-    return Handler
 
 
 def b64decode_any(text: str) -> bytes:

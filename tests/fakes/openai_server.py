@@ -2,11 +2,11 @@
 
 It serves `POST /v1/responses`, `POST /v1/chat/completions` and `GET /v1/models/{id}` (any
 method and path, in fact) from queues of canned replies that each test scripts, and records
-every request it receives (method, path, headers, JSON body) so tests can assert on what the
-SDK really sent. A request with nothing queued gets a 400 that says so, which no adapter
-retries, so a test that forgot a reply fails loudly instead of hanging.
+every request it receives (method, path, headers, body) so tests can assert on what the SDK
+really sent. A request with nothing queued gets a 400 that says so, which no adapter retries,
+so a test that forgot a reply fails loudly instead of hanging.
 
-    fake = FakeOpenAI()
+    fake = FakeOpenAI().start()
     fake.reply("POST", "/v1/responses", Reply(body=responses_body('{"title": ...}')))
     writer = ...  # base_url = fake.base_url
     fake.requests[0].headers["authorization"]
@@ -14,131 +14,32 @@ retries, so a test that forgot a reply fails loudly instead of hanging.
 
 from __future__ import annotations
 
-import json
-import threading
+import dataclasses
 import time
-from collections import deque
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+
+from tests.fakes.base import LoopbackFake, Recorded, Reply
 
 
-@dataclass
-class Reply:
-    """One canned answer: status, JSON body (or raw text), headers, and a delay before it."""
+class FakeOpenAI(LoopbackFake[Recorded]):
+    """Replies are scripted per method and path; use as a context manager or `start()`/`stop()`."""
 
-    status: int = 200
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    headers: dict[str, str]  # lower-cased names
-    body: Any  # the parsed JSON body, or None
-
-
-class FakeOpenAI:
-    def __init__(self) -> None:
-        self.requests: list[Request] = []
-        self._replies: dict[tuple[str, str], deque[Reply]] = {}
-        self._lock = threading.Lock()
-        # Delayed replies wait on this, so stopping the server cuts a "hung" reply short.
-        self._stopping = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        # A short poll interval: shutdown() waits up to one interval, once per test.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._thread.start()
-
-    @property
-    def port(self) -> int:
-        return self._server.server_address[1]
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+    url_prefix = "/v1"
 
     def reply(self, method: str, path: str, *replies: Reply, times: int = 1) -> None:
         """Queues replies for `method path`, each repeated `times` times, in order."""
-        with self._lock:
-            queue = self._replies.setdefault((method.upper(), path), deque())
-            for reply in replies:
-                queue.extend([reply] * times)
+        self._enqueue((method.upper(), path), [r for r in replies for _ in range(times)])
 
-    def requests_to(self, method: str, path: str) -> list[Request]:
-        return [r for r in self.requests if r.method == method.upper() and r.path == path]
+    def requests_to(self, method: str, path: str) -> list[Recorded]:
+        return [r for r in self.requests if (r.method, r.path) == (method.upper(), path)]
 
-    def stop(self) -> None:
-        self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    # ------------------------------------------------------------ the HTTP side
-    def _next(self, method: str, path: str) -> Reply:
-        with self._lock:
-            queue = self._replies.get((method, path))
-            if queue:
-                return queue.popleft()
-        return Reply(
-            status=400,
-            body=error_body(f"fake server: no reply queued for {method} {path}", code="unscripted"),
-        )
-
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                try:
-                    body = json.loads(raw) if raw else None
-                except ValueError:
-                    body = raw.decode(errors="replace")
-                path = self.path.split("?")[0]
-                with fake._lock:
-                    fake.requests.append(
-                        Request(
-                            method=self.command,
-                            path=path,
-                            headers={k.lower(): v for k, v in self.headers.items()},
-                            body=body,
-                        )
-                    )
-                reply = fake._next(self.command, path)
-                if reply.delay and fake._stopping.wait(reply.delay):
-                    return
-                if isinstance(reply.body, str | bytes):
-                    payload = reply.body.encode() if isinstance(reply.body, str) else reply.body
-                    content_type = "text/plain"
-                else:
-                    payload = json.dumps(reply.body).encode()
-                    content_type = "application/json"
-                try:
-                    self.send_response(reply.status)
-                    self.send_header("Content-Type", content_type)
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.send_header("x-request-id", f"req_{len(fake.requests)}")
-                    for name, value in reply.headers.items():
-                        self.send_header(name, value)
-                    self.end_headers()
-                    self.wfile.write(payload)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up waiting (a timeout test): nothing to answer
-
-            do_GET = do_POST = do_DELETE = _serve
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass  # keep test output clean
-
-        return Handler
+    def _answer(self, recorded: Recorded) -> Reply:
+        reply = self._take((recorded.method, recorded.path), recorded)
+        if reply is None:
+            message = f"fake server: no reply queued for {recorded.method} {recorded.path}"
+            reply = Reply(status=400, body=error_body(message, code="unscripted"))
+        # The API names every answer's request; the SDK keeps it (`_request_id`) for logs.
+        request_id = {"x-request-id": f"req_{len(self.requests)}"}
+        return dataclasses.replace(reply, headers={**request_id, **reply.headers})
 
 
 # ---------------------------------------------------------------- bodies as OpenAI sends them
