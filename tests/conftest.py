@@ -40,16 +40,6 @@ def _no_outgoing_network(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _no_persistent_connections():
-    # Live-server threads kept alive by a browser's keep-alive would otherwise hold their
-    # connection to the test database past its teardown.
-    from django.db import connections
-
-    for alias in connections:
-        connections.settings[alias]["CONN_MAX_AGE"] = 0
-
-
 @pytest.fixture(autouse=True)
 def _closed_api(settings):
     # Tests authenticate explicitly; open development mode is tested on its own.

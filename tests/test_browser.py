@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.db import connections
 from playwright.sync_api import Page, expect, sync_playwright
 
 from dramas.serializers import DramaCreateInput
@@ -32,6 +33,9 @@ def page(tmp_path, monkeypatch):
         yield page
         page.screenshot(path=str(tmp_path / "last.png"), full_page=True)
         browser.close()
+        # The ORM calls made while Playwright's loop ran used a connection of that context:
+        # close it here, or it outlives the test database.
+        connections.close_all()
 
 
 @pytest.fixture
