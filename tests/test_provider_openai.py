@@ -286,7 +286,7 @@ def test_it_retries_when_the_service_cannot_be_reached(fake, mode, settings, wai
 
     error = failure(lambda: OpenAIScriptWriter().write(OPTIONS))
 
-    assert (error.retryable, error.reason) == (True, "server_error")
+    assert (error.retryable, error.reason) == (True, "connection")
     assert len(waits) == 2
 
 

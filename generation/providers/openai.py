@@ -31,7 +31,8 @@ from generation.providers.base import (
     ScriptOptions,
     Usage,
 )
-from generation.providers.retry import call_with_retries, retry_after_from_headers
+from generation.providers.openai_errors import common_error, service_message
+from generation.providers.retry import call_with_retries
 
 # Error codes OpenAI (and compatible servers) give for a model that is gone or never existed.
 MODEL_GONE_CODES = {"model_not_found", "model_not_available", "model_deprecated"}
@@ -322,19 +323,14 @@ class OpenAIScriptWriter:
         ]
         if refusals:
             raise self._refused(" ".join(refusals))
-        parsed = response.output_parsed
-        if parsed is None:
-            raise ProviderError(
-                f"{self.model} answered without the structured output asked for.",
-                retryable=True,
-                reason="malformed_answer",
-            )
         usage = (
             Usage(input_tokens=response.usage.input_tokens,
                   output_tokens=response.usage.output_tokens)
             if response.usage else Usage()
         )  # fmt: skip
-        return parsed, usage
+        if response.output_parsed is None:
+            raise self._without_output(usage)
+        return response.output_parsed, usage
 
     def _via_chat(self, schema: type[M], instructions: str, request: str) -> tuple[M, Usage]:
         # finish_reason length / content_filter raise from parse(); the classifier maps them.
@@ -349,20 +345,25 @@ class OpenAIScriptWriter:
         message = completion.choices[0].message if completion.choices else None
         if message is not None and message.refusal:
             raise self._refused(message.refusal)
-        if message is None or message.parsed is None:
-            raise ProviderError(
-                f"{self.model} answered without the structured output asked for.",
-                retryable=True,
-                reason="malformed_answer",
-            )
         usage = (
             Usage(input_tokens=completion.usage.prompt_tokens,
                   output_tokens=completion.usage.completion_tokens)
             if completion.usage else Usage()
         )  # fmt: skip
+        if message is None or message.parsed is None:
+            raise self._without_output(usage)
         return message.parsed, usage
 
     # ------------------------------------------------------------ errors
+    def _without_output(self, usage: Usage) -> ProviderError:
+        # Billed all the same, so the usage goes with the error.
+        return ProviderError(
+            f"{self.model} answered without the structured output asked for.",
+            retryable=True,
+            reason="malformed_answer",
+            usage=usage,
+        )
+
     def _refused(self, text: str) -> ProviderError:
         return ProviderError(
             f"{self.model} refused to write this: {text}", retryable=False, reason="refused"
@@ -407,18 +408,9 @@ class OpenAIScriptWriter:
                 retryable=False,
                 reason="safety",
             )
-        if isinstance(exc, openai.APITimeoutError):
-            return ProviderError(
-                f"OpenAI did not answer within {settings.PROVIDER_TIMEOUT} s.",
-                retryable=True,
-                reason="timeout",
-            )
-        if isinstance(exc, openai.APIConnectionError):
-            return ProviderError(
-                f"Could not reach OpenAI: {exc.__cause__ or exc}",
-                retryable=True,
-                reason="server_error",
-            )
+        common = common_error(exc, service="OpenAI")
+        if common is not None:
+            return common
         if isinstance(exc, openai.APIStatusError):
             return self._classify_status(exc)
         if isinstance(exc, ValueError | openai.APIResponseValidationError):
@@ -433,23 +425,9 @@ class OpenAIScriptWriter:
         )
 
     def _classify_status(self, exc: openai.APIStatusError) -> ProviderError:
+        """The 4xx answers only a script writer can judge (the others are common_error's)."""
         status = exc.status_code
-        body = exc.body if isinstance(exc.body, dict) else {}
-        detail = body.get("message") or str(exc)
-        retry_after = retry_after_from_headers(exc.response.headers)
-        if status == 429:
-            return ProviderError(
-                f"OpenAI is rate limiting us: {detail}",
-                retryable=True,
-                retry_after=retry_after,
-                reason="rate_limited",
-            )
-        if status in (401, 403):
-            return ProviderError(
-                f"OpenAI refused our credentials ({status}): {detail}",
-                retryable=False,
-                reason="auth",
-            )
+        detail = service_message(exc)
         if exc.code in MODEL_GONE_CODES:
             return ProviderError(
                 f"The model {self.model} is retired or unknown ({status}: {detail}): "
@@ -465,17 +443,6 @@ class OpenAIScriptWriter:
                 "(for servers without the Responses API, set OPENAI_API_MODE=chat).",
                 retryable=False,
                 reason="model_unavailable",
-            )
-        if status == 408:
-            return ProviderError(
-                f"OpenAI timed out ({status}): {detail}", retryable=True, reason="timeout"
-            )
-        if status == 409 or status >= 500:
-            return ProviderError(
-                f"OpenAI failed ({status}): {detail}",
-                retryable=True,
-                retry_after=retry_after,
-                reason="server_error",
             )
         return ProviderError(
             f"OpenAI refused the request ({status}): {detail}",

@@ -36,7 +36,8 @@ from generation.providers.base import (
     VideoResult,
     VideoStatus,
 )
-from generation.providers.retry import call_with_retries, retry_after_from_headers
+from generation.providers.openai_errors import common_error, service_message
+from generation.providers.retry import call_with_retries
 
 # The SDK marks `client.videos` deprecated because Sora is gone; the protocol lives on at the
 # gateways, so the warning says nothing useful here.
@@ -200,50 +201,27 @@ def fit_reference(reference: ReferenceImage, size: str) -> tuple[str, bytes, str
     return "reference.png", out.getvalue(), "image/png"
 
 
-def _service_message(exc: openai.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, dict) and body.get("message"):
-        return str(body["message"])
-    return exc.message
-
-
 def classify_error(exc: Exception, *, operation: str, model: str) -> ProviderError:
     """The SDK's exception as a ProviderError that says whether to try again."""
-    if isinstance(exc, openai.APITimeoutError):
-        return ProviderError(
-            f"gateway {operation} timed out after {settings.PROVIDER_TIMEOUT} s",
-            retryable=True,
-            reason="timeout",
-        )
-    if isinstance(exc, openai.APIConnectionError):
-        return ProviderError(
-            f"gateway {operation} could not reach the service: {exc}",
-            retryable=True,
-            reason="connection",
-        )
+    common = common_error(exc, service=f"The video gateway ({operation})")
+    if common is not None:
+        return common
     if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        detail = f"gateway {operation} failed with HTTP {status}: {_service_message(exc)}"
-        retry_after = retry_after_from_headers(exc.response.headers)
-        if status == 429:
-            return ProviderError(
-                detail, retryable=True, retry_after=retry_after, reason="rate_limited"
-            )
-        if status in (408, 409) or status >= 500:
-            return ProviderError(
-                detail, retryable=True, retry_after=retry_after, reason="server_error"
-            )
-        if status in (401, 403):
-            return ProviderError(detail, retryable=False, reason="auth")
         # A 404 on submit is the model (the only name in the path is the gateway's own).
-        if exc.code in MODEL_CODES or (status == 404 and operation in ("submit", "lifecycle")):
+        if exc.code in MODEL_CODES or (
+            exc.status_code == 404 and operation in ("submit", "lifecycle")
+        ):
             return ProviderError(
                 f"the gateway does not serve the video model {model!r} (unknown or retired): "
-                f"{_service_message(exc)}",
+                f"{service_message(exc)}",
                 retryable=False,
                 reason="model_unavailable",
-            )
-        return ProviderError(detail, retryable=False, reason="invalid_request")
+            )  # fmt: skip
+        return ProviderError(
+            f"gateway {operation} failed with HTTP {exc.status_code}: {service_message(exc)}",
+            retryable=False,
+            reason="invalid_request",
+        )
     return ProviderError(
         f"gateway {operation} gave an answer that cannot be read: {exc!r}",
         retryable=False,
