@@ -36,8 +36,10 @@ from dramaplatform.api import (
 MULTIPART_ALLOWANCE = 64 * 1024
 
 
-class PermissionDeniedForAsset(PermissionDenied):
-    default_detail = "Only the owner or staff may delete an asset."
+def require_owner(request: Request, asset, action: str) -> None:
+    """Moderators may see every asset; only its owner or staff may change it."""
+    if asset.owner_id != request.user.pk and not request.user.is_staff:
+        raise PermissionDenied(f"Only the owner or staff may {action}.")
 
 
 class IsModerator(permissions.BasePermission):
@@ -126,8 +128,7 @@ class AssetDetailView(APIView):
     )
     def delete(self, request: Request, asset_id: str) -> Response:
         asset = selectors.asset_get(user=request.user, public_id=asset_id)
-        if asset.owner_id != request.user.pk and not request.user.is_staff:
-            raise PermissionDeniedForAsset()
+        require_owner(request, asset, "delete an asset")
         services.asset_delete(asset=asset)
         return Response(status=204)
 
@@ -167,8 +168,7 @@ class AssetMakeCurrentView(APIView):
     )
     def post(self, request: Request, asset_id: str) -> Response:
         asset = selectors.asset_get(user=request.user, public_id=asset_id)
-        if asset.owner_id != request.user.pk and not request.user.is_staff:
-            raise PermissionDeniedForAsset("Only the owner or staff may switch versions.")
+        require_owner(request, asset, "switch versions")
         return Response(AssetSerializer(services.asset_make_current(asset=asset)).data)
 
 

@@ -107,11 +107,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     else:
         details = {}
         message = str(response.data.get("detail", "")) if isinstance(response.data, dict) else ""
-        code = getattr(exc, "default_code", "") if isinstance(exc, DomainError) else ""
-        if isinstance(exc, exceptions.APIException):
-            codes = exc.get_codes()
-            if isinstance(codes, str) and isinstance(exc, DomainError):
-                code = codes
+        # Our own errors carry their code; DRF's get the one for their status.
+        code = exc.get_codes() if isinstance(exc, DomainError) else ""
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
             details = {"retryAfterSeconds": int(exc.wait)}
     response.data = error_body(response.status_code, message, details, code)
@@ -130,11 +127,6 @@ class Pagination(pagination.PageNumberPagination):
     page_size = 20
     page_size_query_param = "pageSize"
     max_page_size = 100
-
-    def get_paginated_response_schema(self, schema: dict) -> dict:
-        data = super().get_paginated_response_schema(schema)
-        data["required"] = ["count", "next", "previous", "results"]
-        return data
 
 
 # Serializers that describe the error shape in the OpenAPI schema.

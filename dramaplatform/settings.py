@@ -132,13 +132,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Background work: django-q2 on the ORM broker, or Redis from REDIS_URL.
 REDIS_URL = env_url("REDIS_URL")
+TASK_TIMEOUT = env_int("TASK_TIMEOUT", 600, minimum=1)
 Q_CLUSTER = {
     "name": "drama",
     "workers": env_int("WORKERS", 2, minimum=1),
     # The Job table owns retries and leases; django-q2 only wakes workers up. `retry` must
     # exceed queue wait plus run time, so a slow task is not delivered twice.
-    "timeout": env_int("TASK_TIMEOUT", 600, minimum=1),
-    "retry": env_int("TASK_TIMEOUT", 600, minimum=1) + 300,
+    "timeout": TASK_TIMEOUT,
+    "retry": TASK_TIMEOUT + 300,
     "max_attempts": 1,
     "ack_failures": True,
     "save_limit": 0,

@@ -39,7 +39,7 @@ urlpatterns = [
     path(f"{D}/jobs/<str:job_id>", dramas.JobDetailView.as_view()),
     path("asset-library/list", assets.AssetListView.as_view()),
     path("asset-library/upload", assets.AssetUploadView.as_view()),
-    path(f"{A}", assets.AssetDetailView.as_view()),
+    path(A, assets.AssetDetailView.as_view()),
     path(f"{A}/metadata", assets.AssetMetadataView.as_view()),
     path(f"{A}/versions", assets.AssetVersionsView.as_view()),
     path(f"{A}/make-current", assets.AssetMakeCurrentView.as_view()),

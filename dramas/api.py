@@ -300,7 +300,6 @@ class SceneDetailView(APIView):
     def patch(self, request: Request, drama_id: str, episode_id: str, scene_id: str) -> Response:
         drama, scene = scene_of(request, drama_id, episode_id, scene_id)
         data = validated(ScenePatchInput, request.data)
-        scene.drama = drama
         services.scene_update(scene=scene, data=data, expected_version=if_match(request))
         drama, scene = scene_of(request, drama_id, episode_id, scene_id)
         return with_etag(Response(SceneSerializer(scene).data), drama)

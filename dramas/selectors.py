@@ -52,11 +52,11 @@ def current_assets() -> QuerySet[Asset]:
     return Asset.objects.filter(is_current=True).order_by("kind", "id")
 
 
-def _scene_prefetches(prefix: str = "") -> list[Prefetch | str]:
+def _scene_prefetches() -> list[Prefetch]:
     return [
-        Prefetch(f"{prefix}characters", queryset=Character.objects.only("id", "key")),
-        Prefetch(f"{prefix}dialogue", queryset=DialogueLine.objects.select_related("character")),
-        Prefetch(f"{prefix}assets", queryset=current_assets(), to_attr="current_assets"),
+        Prefetch("characters", queryset=Character.objects.only("id", "key")),
+        Prefetch("dialogue", queryset=DialogueLine.objects.select_related("character")),
+        Prefetch("assets", queryset=current_assets(), to_attr="current_assets"),
     ]
 
 
@@ -117,7 +117,7 @@ def episode_get(*, drama: Drama, key: str) -> Episode:
 
 
 def scene_list(*, episode: Episode) -> QuerySet[Scene]:
-    return episode.scenes.select_related("episode").prefetch_related(*_scene_prefetches())
+    return episode.scenes.select_related("episode", "drama").prefetch_related(*_scene_prefetches())
 
 
 def scene_get(*, episode: Episode, key: str) -> Scene:

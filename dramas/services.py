@@ -7,7 +7,6 @@ raises PreconditionFailed.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -26,8 +25,6 @@ from generation.models import Job
 from generation.providers.base import ScriptOptions, ScriptProvider
 from generation.providers.registry import script_provider
 from generation.services import job_create, job_record_calls
-
-logger = logging.getLogger(__name__)
 
 DRAMA_FIELDS = ("title", "premise", "logline", "genre", "tone")
 CHARACTER_FIELDS = ("name", "role", "description", "appearance")

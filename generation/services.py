@@ -32,6 +32,10 @@ def worker_name() -> str:
 def job_enqueue(*, job_id: int) -> None:
     """Wakes a worker for the job once the caller's transaction has committed."""
     Job.objects.filter(pk=job_id).update(sent_at=Now())
+    _wake(job_id)
+
+
+def _wake(job_id: int) -> None:
     transaction.on_commit(lambda: async_task(TASK, job_id, task_name=f"job-{job_id}"))
 
 
@@ -52,8 +56,9 @@ def job_create(
         parent=parent,
         status=Job.Status.QUEUED,
         max_attempts=1 + settings.MAX_RETRIES,
+        sent_at=timezone.now(),
     )
-    job_enqueue(job_id=job.pk)
+    _wake(job.pk)
     return job
 
 

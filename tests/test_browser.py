@@ -45,10 +45,11 @@ def producer(django_user_model):
     )
 
 
-def log_in(page: Page, base: str) -> None:
+def log_in(page: Page, base: str, username: str = "producer",
+           password: str = "a-long-producer-password") -> None:  # fmt: skip
     page.goto(f"{base}/admin/login/")
-    page.fill("#id_username", "producer")
-    page.fill("#id_password", "a-long-producer-password")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
     page.click("input[type=submit]")
     expect(page.locator("#site-name")).to_be_visible()
 
@@ -98,3 +99,42 @@ def test_the_swagger_ui_renders_the_api_from_its_own_assets(page, live_server):
     expect(page.locator(".opblock-summary-path", has_text="/dramas").first).to_be_visible()
     expect(page.locator(".opblock-summary-path", has_text="/asset-library/upload")).to_be_visible()
     assert requested and all(url.startswith(live_server.url) for url in requested)
+
+
+def test_a_moderator_works_the_review_queue_in_the_admin(page, live_server, producer,
+                                                        django_user_model):  # fmt: skip
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group, Permission
+
+    from assets.models import Asset
+    from tests.test_assets_admin import _stored
+
+    # Transactional tests run on flushed tables: make the group as its migration does.
+    importlib.import_module("assets.migrations.0003_moderators_group").create_group(apps, None)
+
+    moderator = django_user_model.objects.create_user(
+        username="mod", password="a-long-moderator-password", is_staff=True
+    )
+    moderator.groups.add(Group.objects.get(name="Moderators"))
+    moderator.user_permissions.add(Permission.objects.get(codename="change_asset"))
+    approved = _stored(producer, "earlier")
+    approved.review_status = Asset.Review.APPROVED
+    approved.save(update_fields=["review_status"])
+    waiting = _stored(producer, "waiting")
+    log_in(page, live_server.url, "mod", "a-long-moderator-password")
+
+    page.goto(f"{live_server.url}/admin/assets/asset/")
+    rows = page.locator("#result_list tbody tr")
+    expect(rows.first).to_contain_text(waiting.public_id)  # what waits comes first
+    expect(rows.first.locator(f"img[src*='{waiting.public_id}']")).to_have_count(1)
+    page.check(f"input[name=_selected_action][value='{waiting.pk}']")
+    page.select_option("select[name=action]", "reject")
+    page.fill("input[name=reason]", "Wrong face")
+    page.click("button[name=index]")
+
+    expect(page.locator(".messagelist")).to_contain_text("Rejected 1 asset(s).")
+    waiting.refresh_from_db()
+    assert (waiting.review_status, waiting.review_reason) == ("rejected", "Wrong face")
+    assert waiting.reviewed_by == moderator
