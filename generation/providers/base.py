@@ -36,6 +36,14 @@ class ProviderError(Exception):
         self.reason = reason or ("transient" if retryable else "refused")
         # What a failed try still cost (a malformed answer is billed like a good one).
         self.usage = usage
+        # Set by the retry loop when it stopped only because the service asked for a longer
+        # wait than it sleeps through: the job may try again after that many seconds.
+        self.defer_seconds: float | None = None
+        # A submit that may have reached the service (a timeout or a dropped connection
+        # after the request was sent): sending it again could bill twice.
+        self.outcome_unknown = False
+        # How many tries the retry loop spent before giving up (0: raised outside it).
+        self.tries = 0
 
 
 @dataclass

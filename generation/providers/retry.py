@@ -69,6 +69,9 @@ def call_with_retries(
                             provider, operation, error, attempt, tries, wait)  # fmt: skip
                 (sleep or time.sleep)(wait)
                 continue
+            error.tries = attempt
+            if error.retryable and attempt < tries:
+                error.defer_seconds = wait
             calls.append(_record(provider, model, operation, started, attempt, spent, error))
             raise error from (exc if exc is not error else None)
         usage = spent + (usage_of(result) if usage_of else Usage())
