@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from dramas.models import DialogueLine, Drama, Scene
 from dramas.serializers import normalise_script
-from dramas.services import drama_create_from_premise, script_of, script_save
+from dramas.services import drama_create_writing, script_of, script_save
 from generation.providers.base import ProviderError, ScriptOptions
 from generation.providers.openai import OpenAIScriptWriter
 from generation.providers.registry import script_provider
@@ -381,12 +381,43 @@ def _duration_as_text(script: dict) -> dict:
     return script
 
 
+def _extra_field(script: dict) -> dict:
+    script["characters"][0]["age"] = 34
+    return script
+
+
+def _id_with_spaces(script: dict) -> dict:
+    script["characters"][0]["id"] = "chef number one"
+    return script
+
+
+def _long_title(script: dict) -> dict:
+    script["title"] = "Salt " * 50
+    return script
+
+
+def _endless_scene(script: dict) -> dict:
+    script["episodes"][0]["scenes"][1]["target_duration"] = 600
+    return script
+
+
+def _one_character_twice(script: dict) -> dict:
+    scene = script["episodes"][0]["scenes"][0]
+    scene["characters"].append(scene["characters"][0])
+    return script
+
+
 @pytest.mark.parametrize(
     ("text", "hint"),
     [
         ('{"title": "Salt and Riv', "json"),
         (json.dumps(_without_logline(a_script())), "logline"),
         (json.dumps(_duration_as_text(a_script())), "target_duration"),
+        (json.dumps(_extra_field(a_script())), "characters[0]: additional properties"),
+        (json.dumps(_id_with_spaces(a_script())), "characters[0].id: 'chef number one' is not"),
+        (json.dumps(_long_title(a_script())), "title: is longer than 200 characters"),
+        (json.dumps(_endless_scene(a_script())), "scenes[1].target_duration: 600"),
+        (json.dumps(_one_character_twice(a_script())), "A character is listed twice"),
         (json.dumps(a_script(characters=2)), "2 characters, not 3"),
         (json.dumps(a_script(episodes=3)), "3 episodes, not 2"),
         (json.dumps(a_script(scenes=1)), "1 scenes, not 2"),
@@ -397,7 +428,8 @@ def _duration_as_text(script: dict) -> dict:
         (None, "without the structured output"),
     ],
     ids=[
-        "not-json", "missing-field", "wrong-type", "too-few-characters", "too-many-episodes",
+        "not-json", "missing-field", "wrong-type", "extra-field", "malformed-id", "long-title",
+        "scene-too-long", "character-twice-in-scene", "too-few-characters", "too-many-episodes",
         "too-few-scenes", "unknown-character-in-scene", "unknown-speaker", "duplicate-ids",
         "blank-title", "no-answer",
     ],
@@ -626,6 +658,45 @@ def test_it_says_a_model_the_service_does_not_know_is_unknown(fake):
     assert len(fake.requests) == 1
 
 
+@pytest.mark.parametrize(("days", "expected"), [(30, "retiring"), (-30, "retired")])
+def test_it_reads_a_shutdown_date_given_in_unix_seconds(fake, days, expected):
+    day = timezone.now().date() + dt.timedelta(days=days)
+    seconds = int(dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC).timestamp())
+    fake.reply("GET", MODEL_PATH, Reply(body=model_body(MODEL, shutdown_date=seconds)))
+
+    state = OpenAIScriptWriter().lifecycle()
+
+    assert (state.state, state.shutdown_date) == (expected, day.isoformat())
+
+
+def test_it_reports_an_unreadable_shutdown_date_as_unchecked(fake):
+    fake.reply("GET", MODEL_PATH, Reply(body=model_body(MODEL, shutdown_date="next spring")))
+
+    state = OpenAIScriptWriter().lifecycle()
+
+    assert state.state == "unchecked"
+    assert "next spring" in state.detail
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        Reply(status=404, body={"detail": "Not Found"}),
+        Reply(status=405, body={"detail": "Method Not Allowed"}),
+    ],
+    ids=["404", "405"],
+)
+def test_it_leaves_the_model_unchecked_on_a_server_without_the_models_route(fake, answer):
+    # Compatible servers often list their models but cannot look one up.
+    fake.reply("GET", MODEL_PATH, answer)
+
+    state = OpenAIScriptWriter().lifecycle()
+
+    assert state.state == "unchecked"
+    assert "does not answer GET /models/{id}" in state.detail
+    assert str(answer.status) in state.detail
+
+
 def test_it_says_when_it_could_not_check_the_model(fake):
     fake.reply("GET", MODEL_PATH, Reply(status=401, body=error_body("Incorrect API key.")))
 
@@ -641,7 +712,7 @@ def test_it_writes_a_script_that_the_script_job_saves(fake, settings, user):
     settings.OPENAI_API_MODE = "responses"
     settings.SCRIPT_PROVIDER = "openai"
     fake.reply("POST", PATHS["responses"], script_answer("responses"))
-    drama, _job = drama_create_from_premise(owner=user, options={"premise": PREMISE})
+    drama = drama_create_writing(owner=user, premise=PREMISE)
     assert drama.status == Drama.Status.WRITING
 
     provider = script_provider()

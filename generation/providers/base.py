@@ -10,6 +10,7 @@ latency, attempts, usage, estimated cost), which the job that used it stores.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any, Literal, Protocol
 
 
@@ -29,6 +30,7 @@ class ProviderError(Exception):
         retry_after: float | None = None,
         reason: str = "",
         usage: Usage | None = None,
+        outcome_unknown: bool = False,
     ):
         super().__init__(message)
         self.retryable = retryable
@@ -41,7 +43,7 @@ class ProviderError(Exception):
         self.defer_seconds: float | None = None
         # A submit that may have reached the service (a timeout or a dropped connection
         # after the request was sent): sending it again could bill twice.
-        self.outcome_unknown = False
+        self.outcome_unknown = outcome_unknown
         # How many tries the retry loop spent before giving up (0: raised outside it).
         self.tries = 0
 
@@ -183,13 +185,27 @@ class VideoProvider(Protocol):
     calls: list[CallRecord]
 
     def submit(self, request: VideoRequest) -> dict:
-        """Starts the render; returns its handle. Never submits twice for one call."""
+        """Starts the render; returns its handle. Never submits twice for one call.
+
+        When the request may have reached the service but no answer came back (a read timeout,
+        a connection dropped after sending), raises ProviderError with `outcome_unknown=True`
+        and reason `submit_unknown`: look with `find` before submitting again.
+        """
 
     def poll(self, handle: dict) -> VideoStatus:
         """Where the render stands."""
 
     def download(self, handle: dict) -> VideoResult:
         """The finished video."""
+
+    def cancel(self, handle: dict) -> bool:
+        """Stops a render in flight where the service can: True when it is cancelled, False
+        when the service has no way to cancel; raises ProviderError when cancelling failed."""
+
+    def find(self, request: VideoRequest, *, since: float) -> dict | None:
+        """After an outcome-unknown submit: the handle `submit` would have returned for a render
+        of `request` submitted at or after `since` (Unix seconds), found among the service's
+        recent renders; None when there is none, or when the service cannot list them."""
 
 
 # ---------------------------------------------------------------- model lifecycle
@@ -202,3 +218,32 @@ class ModelLifecycle:
     state: Literal["available", "retiring", "retired", "unknown", "unchecked"]
     shutdown_date: str | None = None  # YYYY-MM-DD
     detail: str = ""
+
+
+def lifecycle_from_shutdown_date(
+    provider: str, model: str, shutdown_date: object
+) -> ModelLifecycle:
+    """What a service's `shutdown_date` for a model it knows means.
+
+    None or empty: available. A date, as ISO text (OpenAI) or Unix seconds (some gateways):
+    retired on or after that day in UTC (the model may go at any hour of it), else retiring.
+    Anything else is reported as unchecked, never raised.
+    """
+    if shutdown_date is None or shutdown_date == "":
+        return ModelLifecycle(provider, model, "available")
+    try:
+        if isinstance(shutdown_date, int | float) and not isinstance(shutdown_date, bool):
+            day = datetime.fromtimestamp(shutdown_date, tz=UTC).date()
+        elif isinstance(shutdown_date, str) and shutdown_date.strip().isdigit():
+            day = datetime.fromtimestamp(int(shutdown_date), tz=UTC).date()
+        elif isinstance(shutdown_date, str):
+            day = date.fromisoformat(shutdown_date.strip()[:10])
+        else:
+            raise TypeError(type(shutdown_date).__name__)
+    except (ValueError, TypeError, OverflowError, OSError):
+        return ModelLifecycle(
+            provider, model, "unchecked",
+            detail=f"the service gave an unreadable shutdown_date {shutdown_date!r}",
+        )  # fmt: skip
+    state = "retired" if day <= datetime.now(tz=UTC).date() else "retiring"
+    return ModelLifecycle(provider, model, state, shutdown_date=day.isoformat())

@@ -1,52 +1,62 @@
 """Scripts through the OpenAI API, or any server that speaks it, with structured output.
 
 `OPENAI_API_MODE=responses` (the default) uses the Responses API; `chat` uses Chat Completions,
-for compatible servers that lack the Responses API (most local ones). Either way the answer is
-parsed against the drama schema (the Pydantic models below), then checked as a script a user
-would send (`DramaCreateInput`, which runs `normalise_script`) and against the requested size.
+for compatible servers that lack the Responses API (most local ones). Either way the model is
+given a strict JSON schema (written as the Pydantic models below), and its answer is checked
+against that same schema, then against the limits of the drama API's script input and for
+references to characters that do not exist (`script_checks`), and against the requested size.
 A refusal, a truncated or schema-invalid answer, or a retired model is a ProviderError that says
 whether trying again may help: never a half drama.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import openai
 from django.conf import settings
-from django.utils import timezone
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from dramas.serializers import DramaCreateInput
 from generation.providers.base import (
     CallRecord,
     ModelLifecycle,
     ProviderError,
     ScriptOptions,
     Usage,
+    lifecycle_from_shutdown_date,
 )
 from generation.providers.openai_errors import common_error, service_message
 from generation.providers.retry import call_with_retries
+from generation.providers.script_checks import (
+    MAX_PROBLEMS,
+    numbered,
+    schema_problems,
+    script_problems,
+    stripped,
+)
 
 # Error codes OpenAI (and compatible servers) give for a model that is gone or never existed.
 MODEL_GONE_CODES = {"model_not_found", "model_not_available", "model_deprecated"}
 
 
 # ---------------------------------------------------------------- the schema the model fills
-# Every field is required and nothing else is allowed (the SDK makes the schema strict), so
-# the answer carries the whole script; ids and references are checked after parsing.
-class ScriptLine(BaseModel):
+# Every field is required and nothing else is allowed (strict structured output), so the
+# answer carries the whole script; limits and references are checked after it arrives.
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ScriptLine(_Strict):
     character: str = Field(description="The id of the character who speaks, e.g. char_001.")
     line: str
 
 
-class ScriptScene(BaseModel):
+class ScriptScene(_Strict):
     id: str = Field(description="sc_EE_SS: episode and scene numbers, two digits each.")
     title: str
     location: str
@@ -58,14 +68,14 @@ class ScriptScene(BaseModel):
     target_duration: int = Field(description="Seconds of video for the scene, 1 to 60.")
 
 
-class ScriptEpisode(BaseModel):
+class ScriptEpisode(_Strict):
     id: str = Field(description="ep_EE, e.g. ep_01.")
     title: str
     synopsis: str
     scenes: list[ScriptScene]
 
 
-class ScriptCharacter(BaseModel):
+class ScriptCharacter(_Strict):
     id: str = Field(description="char_NNN, e.g. char_001.")
     name: str
     role: str
@@ -75,7 +85,7 @@ class ScriptCharacter(BaseModel):
     )
 
 
-class DramaScript(BaseModel):
+class DramaScript(_Strict):
     title: str
     premise: str
     logline: str
@@ -85,20 +95,33 @@ class DramaScript(BaseModel):
     episodes: list[ScriptEpisode]
 
 
-class CritiqueIssue(BaseModel):
+class CritiqueIssue(_Strict):
     code: str = Field(description="snake_case, e.g. character_never_speaks.")
     severity: Literal["major", "minor"]
     message: str
     refs: list[str] = Field(description="Ids of the characters, episodes or scenes concerned.")
 
 
-class ScriptCritique(BaseModel):
+class ScriptCritique(_Strict):
     score: int = Field(ge=0, le=100, description="0 (unusable) to 100 (ready to shoot).")
     summary: str
     issues: list[CritiqueIssue]
 
 
-M = TypeVar("M", bound=BaseModel)
+@dataclass(frozen=True)
+class AnswerFormat:
+    """A strict JSON schema the model's answer must fill, under the name it is sent with."""
+
+    name: str
+    schema: dict[str, Any]
+
+    @classmethod
+    def of(cls, model: type[BaseModel]) -> AnswerFormat:
+        return cls(model.__name__, model.model_json_schema())
+
+
+DRAMA_FORMAT = AnswerFormat.of(DramaScript)
+CRITIQUE_FORMAT = AnswerFormat.of(ScriptCritique)
 
 
 # ---------------------------------------------------------------- prompts
@@ -180,10 +203,9 @@ class OpenAIScriptWriter:
 
     # ------------------------------------------------------------ the interface
     def write(self, options: ScriptOptions) -> dict:
-        def check(answer: DramaScript) -> dict:
-            script = answer.model_dump()
-            script["premise"] = options.premise  # the user's words, not a paraphrase
-            script = _valid_script(script)
+        def check(answer: dict) -> dict:
+            answer["premise"] = options.premise  # the user's words, not a paraphrase
+            script = _valid_script(answer)
             problems = _size_problems(script, options)
             if problems:
                 raise ProviderError(
@@ -194,31 +216,32 @@ class OpenAIScriptWriter:
             return script
 
         instructions = WRITER_INSTRUCTIONS.format(duration=settings.DEFAULT_VIDEO_DURATION)
-        return self._ask("write", DramaScript, instructions, _write_request(options), check)
+        return self._ask("write", DRAMA_FORMAT, instructions, _write_request(options), check)
 
     def improve(self, script: dict, feedback: str) -> dict:
         instructions = WRITER_INSTRUCTIONS.format(duration=settings.DEFAULT_VIDEO_DURATION)
         request = _improve_request(script, feedback)
-        return self._ask(
-            "improve", DramaScript, instructions, request, lambda a: _valid_script(a.model_dump())
-        )
+        return self._ask("improve", DRAMA_FORMAT, instructions, request, _valid_script)
 
     def critique(self, script: dict) -> dict:
         known = _ids_of(script)
 
-        def check(answer: ScriptCritique) -> dict:
-            critique = answer.model_dump()
+        def check(critique: dict) -> dict:
             # A ref to an id the script lacks would point nowhere in the viewer.
             for issue in critique["issues"]:
                 issue["refs"] = [ref for ref in issue["refs"] if ref in known]
             return {**critique, "provider": self.name}
 
         return self._ask(
-            "critique", ScriptCritique, CRITIC_INSTRUCTIONS, _critique_request(script), check
+            "critique", CRITIQUE_FORMAT, CRITIC_INSTRUCTIONS, _critique_request(script), check
         )
 
     def lifecycle(self) -> ModelLifecycle:
-        """What the service says about the configured model (GET /models/{id})."""
+        """What the service says about the configured model (GET /models/{id}).
+
+        `unknown` when the service says the model is gone or was never there; a compatible
+        server without the route (404 without a model error code, or 405) leaves it unchecked.
+        """
         try:
             info = call_with_retries(
                 lambda: self.client.models.retrieve(self.model),
@@ -230,20 +253,16 @@ class OpenAIScriptWriter:
                 sleep=time.sleep,
             )
         except ProviderError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, openai.APIStatusError) and _route_missing(cause):
+                detail = (
+                    f"the server does not answer GET /models/{{id}} "
+                    f"(HTTP {cause.status_code}: {service_message(cause)})"
+                )
+                return self._lifecycle("unchecked", detail=detail)
             state = "unknown" if exc.reason == "model_unavailable" else "unchecked"
             return self._lifecycle(state, detail=str(exc))
-        if not info.shutdown_date:
-            return self._lifecycle("available")
-        try:
-            shutdown = dt.date.fromisoformat(info.shutdown_date)
-        except ValueError:
-            return self._lifecycle(
-                "unchecked",
-                detail=f"the service gave an unreadable shutdown_date {info.shutdown_date!r}",
-            )
-        # On the day itself the model may go at any hour: count it as gone.
-        state = "retired" if shutdown <= timezone.now().date() else "retiring"
-        return self._lifecycle(state, shutdown_date=shutdown.isoformat())
+        return lifecycle_from_shutdown_date(self.name, self.model, info.shutdown_date)
 
     def _lifecycle(self, state: str, **fields: Any) -> ModelLifecycle:
         return ModelLifecycle(provider=self.name, model=self.model, state=state, **fields)
@@ -252,24 +271,26 @@ class OpenAIScriptWriter:
     def _ask(
         self,
         operation: str,
-        schema: type[M],
+        answer_format: AnswerFormat,
         instructions: str,
         request: str,
-        check: Callable[[M], dict],
+        check: Callable[[dict], dict],
     ) -> dict:
-        """Asks for an answer of `schema`; returns `check(answer)`, retrying as the errors allow.
+        """Asks for an answer that fills `answer_format`; returns `check(answer)`, retrying as
+        the errors allow.
 
-        The check runs inside the retried call, so an answer that parses but is not a valid
-        script is asked for again like any other malformed answer.
+        The answer is checked against the schema it was asked for, then by `check`, inside the
+        retried call, so an answer that is not a valid script is asked for again like any
+        other malformed answer.
         """
 
         def attempt() -> _Answer:
             if settings.OPENAI_API_MODE == "chat":
-                parsed, usage = self._via_chat(schema, instructions, request)
+                text, usage = self._via_chat(answer_format, instructions, request)
             else:
-                parsed, usage = self._via_responses(schema, instructions, request)
+                text, usage = self._via_responses(answer_format, instructions, request)
             try:
-                return _Answer(check(parsed), usage)
+                return _Answer(check(self._parsed(text, answer_format)), usage)
             except ProviderError as exc:
                 exc.usage = usage  # an answer that fails the check was still billed
                 raise
@@ -288,32 +309,52 @@ class OpenAIScriptWriter:
         )
         return answer.value
 
-    def _via_responses(self, schema: type[M], instructions: str, request: str) -> tuple[M, Usage]:
-        raw = self.client.responses.with_raw_response.parse(
+    def _parsed(self, text: str, answer_format: AnswerFormat) -> dict:
+        """The answer's JSON, once it fills the schema it was asked for."""
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise ProviderError(
+                f"{self.model}'s answer is not valid JSON: {_short(exc)}",
+                retryable=True,
+                reason="malformed_answer",
+            ) from None
+        problems = schema_problems(answer_format.schema, value)
+        if problems:
+            raise ProviderError(
+                f"{self.model}'s answer does not fit the {answer_format.name} schema: "
+                + "; ".join(problems[:MAX_PROBLEMS]),
+                retryable=True,
+                reason="malformed_answer",
+            )
+        return value
+
+    def _via_responses(
+        self, answer_format: AnswerFormat, instructions: str, request: str
+    ) -> tuple[str, Usage]:
+        """The answer's text and what it cost; raises for an answer without the JSON."""
+        response = self.client.responses.create(
             model=self.model,
             input=[
                 {"role": "developer", "content": instructions},
                 {"role": "user", "content": request},
             ],
-            text_format=schema,
+            text={"format": _json_schema_format(answer_format)},
         )
+        usage = (
+            Usage(input_tokens=response.usage.input_tokens,
+                  output_tokens=response.usage.output_tokens)
+            if response.usage else Usage()
+        )  # fmt: skip
         try:
-            response = raw.parse()
-        except ValueError:
-            # The SDK parses the text before we can see the status, and a cut-off answer is
-            # not valid JSON: say it was truncated rather than malformed, as it won't improve.
-            body = _json_or_empty(raw.http_response)
             self._raise_if_unfinished(
-                body.get("status"),
-                (body.get("incomplete_details") or {}).get("reason"),
-                (body.get("error") or {}).get("message"),
+                response.status,
+                response.incomplete_details.reason if response.incomplete_details else None,
+                response.error.message if response.error else None,
             )
+        except ProviderError as exc:
+            exc.usage = usage  # a cut-off answer was billed as far as it went
             raise
-        self._raise_if_unfinished(
-            response.status,
-            response.incomplete_details.reason if response.incomplete_details else None,
-            response.error.message if response.error else None,
-        )
         refusals = [
             part.refusal
             for item in response.output
@@ -322,37 +363,42 @@ class OpenAIScriptWriter:
             if part.type == "refusal"
         ]
         if refusals:
-            raise self._refused(" ".join(refusals))
-        usage = (
-            Usage(input_tokens=response.usage.input_tokens,
-                  output_tokens=response.usage.output_tokens)
-            if response.usage else Usage()
-        )  # fmt: skip
-        if response.output_parsed is None:
+            raise self._refused(" ".join(refusals), usage)
+        if not response.output_text:
             raise self._without_output(usage)
-        return response.output_parsed, usage
+        return response.output_text, usage
 
-    def _via_chat(self, schema: type[M], instructions: str, request: str) -> tuple[M, Usage]:
-        # finish_reason length / content_filter raise from parse(); the classifier maps them.
-        completion = self.client.chat.completions.parse(
+    def _via_chat(
+        self, answer_format: AnswerFormat, instructions: str, request: str
+    ) -> tuple[str, Usage]:
+        """The answer's text and what it cost; raises for an answer without the JSON."""
+        completion = self.client.chat.completions.create(
             model=self.model,
             messages=[
                 {"role": "system", "content": instructions},
                 {"role": "user", "content": request},
             ],
-            response_format=schema,
+            response_format={
+                "type": "json_schema",
+                "json_schema": _json_schema_format(answer_format, typed=False),
+            },
         )
-        message = completion.choices[0].message if completion.choices else None
-        if message is not None and message.refusal:
-            raise self._refused(message.refusal)
         usage = (
             Usage(input_tokens=completion.usage.prompt_tokens,
                   output_tokens=completion.usage.completion_tokens)
             if completion.usage else Usage()
         )  # fmt: skip
-        if message is None or message.parsed is None:
+        choice = completion.choices[0] if completion.choices else None
+        if choice is not None and choice.finish_reason == "length":
+            raise self._truncated("finish_reason: length", usage)
+        if choice is not None and choice.finish_reason == "content_filter":
+            raise self._filtered(usage)
+        message = choice.message if choice is not None else None
+        if message is not None and message.refusal:
+            raise self._refused(message.refusal, usage)
+        if message is None or not message.content:
             raise self._without_output(usage)
-        return message.parsed, usage
+        return message.content, usage
 
     # ------------------------------------------------------------ errors
     def _without_output(self, usage: Usage) -> ProviderError:
@@ -364,9 +410,28 @@ class OpenAIScriptWriter:
             usage=usage,
         )
 
-    def _refused(self, text: str) -> ProviderError:
+    def _refused(self, text: str, usage: Usage) -> ProviderError:
         return ProviderError(
-            f"{self.model} refused to write this: {text}", retryable=False, reason="refused"
+            f"{self.model} refused to write this: {text}",
+            retryable=False,
+            reason="refused",
+            usage=usage,
+        )
+
+    def _truncated(self, why: str, usage: Usage | None = None) -> ProviderError:
+        return ProviderError(
+            f"{self.model}'s answer was cut off before the script was complete ({why}).",
+            retryable=False,
+            reason="truncated",
+            usage=usage,
+        )
+
+    def _filtered(self, usage: Usage | None = None) -> ProviderError:
+        return ProviderError(
+            f"{self.model} stopped: its content filter blocked the answer.",
+            retryable=False,
+            reason="safety",
+            usage=usage,
         )
 
     def _raise_if_unfinished(
@@ -375,17 +440,8 @@ class OpenAIScriptWriter:
         """Raises for a Responses answer that did not complete."""
         if status == "incomplete":
             if reason == "content_filter":
-                raise ProviderError(
-                    f"{self.model} stopped: its content filter blocked the answer.",
-                    retryable=False,
-                    reason="safety",
-                )
-            raise ProviderError(
-                f"{self.model}'s answer was cut off before the script was complete "
-                f"(incomplete: {reason or 'no reason given'}).",
-                retryable=False,
-                reason="truncated",
-            )
+                raise self._filtered()
+            raise self._truncated(f"incomplete: {reason or 'no reason given'}")
         if status == "failed":
             raise ProviderError(
                 f"{self.model} failed to answer: {error or 'no detail given'}",
@@ -395,28 +451,15 @@ class OpenAIScriptWriter:
 
     def _classify(self, exc: Exception) -> ProviderError:
         """Turns what the SDK raised into a ProviderError that says whether to try again."""
-        if isinstance(exc, openai.LengthFinishReasonError):
-            return ProviderError(
-                f"{self.model}'s answer was cut off before the script was complete "
-                "(finish_reason: length).",
-                retryable=False,
-                reason="truncated",
-            )
-        if isinstance(exc, openai.ContentFilterFinishReasonError):
-            return ProviderError(
-                f"{self.model} stopped: its content filter blocked the answer.",
-                retryable=False,
-                reason="safety",
-            )
         common = common_error(exc, service="OpenAI")
         if common is not None:
             return common
         if isinstance(exc, openai.APIStatusError):
             return self._classify_status(exc)
         if isinstance(exc, ValueError | openai.APIResponseValidationError):
-            # pydantic's ValidationError (a ValueError) and JSON errors: the answer's text.
+            # A body the SDK could not read as a response at all.
             return ProviderError(
-                f"{self.model}'s answer does not fit the drama schema: {_short(exc)}",
+                f"{self.model}'s answer could not be read: {_short(exc)}",
                 retryable=True,
                 reason="malformed_answer",
             )
@@ -452,17 +495,29 @@ class OpenAIScriptWriter:
 
 
 # ---------------------------------------------------------------- checks of an answer
-def _valid_script(script: dict) -> dict:
-    """The script as the drama API would accept it (ids, lengths, references); else raises."""
-    serializer = DramaCreateInput(data=script)
-    if not serializer.is_valid():
+def _json_schema_format(answer_format: AnswerFormat, *, typed: bool = True) -> dict[str, Any]:
+    """The strict `json_schema` format: with its `type` for Responses' `text.format`, without
+    it inside Chat Completions' `response_format`."""
+    fmt: dict[str, Any] = {
+        "name": answer_format.name,
+        "schema": answer_format.schema,
+        "strict": True,
+    }
+    return {"type": "json_schema", **fmt} if typed else fmt
+
+
+def _valid_script(answer: dict) -> dict:
+    """The script as the drama API would accept it (ids, lengths, references), numbered;
+    else raises."""
+    script = stripped(answer)
+    problems = script_problems(script, schema=DRAMA_FORMAT.schema)
+    if problems:
         raise ProviderError(
-            f"The answer is not a valid script: {'; '.join(_flatten(serializer.errors)[:5])}",
+            f"The answer is not a valid script: {'; '.join(problems[:MAX_PROBLEMS])}",
             retryable=True,
             reason="malformed_answer",
         )
-    # Plain dicts and lists all the way down, as the local writer returns them.
-    return json.loads(json.dumps(serializer.validated_data))
+    return numbered(script)
 
 
 def _size_problems(script: dict, options: ScriptOptions) -> list[str]:
@@ -489,37 +544,11 @@ def _ids_of(script: dict) -> set[str]:
     return ids
 
 
-def _flatten(errors: Any, path: str = "") -> list[str]:
-    """DRF's nested errors as `path: message` lines."""
-    if isinstance(errors, dict):
-        # Nested lists report their errors as {index: errors}.
-        return [
-            line
-            for key, value in errors.items()
-            for line in _flatten(
-                value, f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}".lstrip(".")
-            )
-        ]
-    if isinstance(errors, list):
-        if all(isinstance(e, str) for e in errors):
-            return [f"{path}: {e}" for e in errors]
-        return [
-            line
-            for i, value in enumerate(errors)
-            if value
-            for line in _flatten(value, f"{path}[{i}]")
-        ]
-    return [f"{path}: {errors}"]
+def _route_missing(exc: openai.APIStatusError) -> bool:
+    """A server without `GET /models/{id}`, rather than one that says the model is gone."""
+    return exc.status_code == 405 or (exc.status_code == 404 and exc.code not in MODEL_GONE_CODES)
 
 
 def _short(exc: Exception) -> str:
     text = " ".join(str(exc).split())
     return text if len(text) <= 300 else text[:297] + "..."
-
-
-def _json_or_empty(response: Any) -> dict:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}

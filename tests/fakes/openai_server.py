@@ -126,7 +126,7 @@ def error_body(
     return {"error": {"message": message, "type": type, "param": param, "code": code}}
 
 
-def model_body(model: str, *, shutdown_date: str | None = None) -> dict:
+def model_body(model: str, *, shutdown_date: str | int | None = None) -> dict:
     return {
         "id": model,
         "object": "model",
