@@ -6,8 +6,8 @@ from django.conf import settings
 from django.http import FileResponse, HttpResponseRedirect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import permissions
-from rest_framework.exceptions import PermissionDenied
+from rest_framework import permissions, serializers
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,6 +18,7 @@ from assets.serializers import (
     ApproveInput,
     AssetListQuery,
     AssetMetadataSerializer,
+    AssetPatchInput,
     AssetSerializer,
     RejectInput,
     UploadInput,
@@ -31,6 +32,8 @@ from dramaplatform.api import (
     validated,
     validated_query,
 )
+from dramas import selectors as drama_selectors
+from dramas.serializers import AssetBriefSerializer
 
 # Multipart framing around the file itself; the file alone is held to UPLOAD_MAX_BYTES.
 MULTIPART_ALLOWANCE = 64 * 1024
@@ -200,3 +203,64 @@ class AssetRejectView(APIView):
         data = validated(RejectInput, request.data)
         asset = services.asset_reject(asset=asset, reviewer=request.user, reason=data["reason"])
         return Response(AssetSerializer(asset).data)
+
+
+# ---------------------------------------------------------------- a scene's assets
+class SceneAssetQuery(serializers.Serializer):
+    versions = serializers.BooleanField(
+        required=False, default=False, help_text="Include earlier versions, not just current."
+    )
+
+
+def _scene(request: Request, drama_id: str, episode_id: str, scene_id: str):
+    drama = drama_selectors.drama_get(user=request.user, public_id=drama_id, detail=False)
+    episode = drama_selectors.episode_get(drama=drama, key=episode_id)
+    return drama_selectors.scene_get(episode=episode, key=scene_id)
+
+
+class SceneAssetListView(APIView):
+    @extend_schema(
+        parameters=[SceneAssetQuery],
+        responses={200: AssetBriefSerializer(many=True), **error_responses(400, 401, 404)},
+    )
+    def get(self, request: Request, drama_id: str, episode_id: str, scene_id: str) -> Response:
+        scene = _scene(request, drama_id, episode_id, scene_id)
+        query = validated_query(SceneAssetQuery, request)
+        assets = drama_selectors.scene_assets(scene=scene, include_versions=query["versions"])
+        return Response(AssetBriefSerializer(assets, many=True).data)
+
+
+class SceneAssetDetailView(APIView):
+    def asset(self, request: Request, drama_id, episode_id, scene_id, asset_id):
+        scene = _scene(request, drama_id, episode_id, scene_id)
+        asset = (
+            drama_selectors.scene_assets(scene=scene, include_versions=True)
+            .filter(public_id=asset_id)
+            .first()
+        )
+        if asset is None:
+            raise NotFound(f"No asset with id '{asset_id}' in this scene.")
+        return asset
+
+    @extend_schema(responses={200: AssetBriefSerializer, **error_responses(401, 404)})
+    def get(
+        self, request: Request, drama_id: str, episode_id: str, scene_id: str, asset_id: str
+    ) -> Response:
+        asset = self.asset(request, drama_id, episode_id, scene_id, asset_id)
+        return Response(AssetBriefSerializer(asset).data)
+
+    @extend_schema(
+        request=AssetPatchInput,
+        responses={200: AssetBriefSerializer, **error_responses(400, 401, 403, 404, 413, 415)},
+        description="Edits the asset's prompt, tag and metadata. An edited prompt is what the "
+        "scene's node makes from now on: the node and what depends on it become stale, and "
+        "the next generate makes them again.",
+    )
+    def patch(
+        self, request: Request, drama_id: str, episode_id: str, scene_id: str, asset_id: str
+    ) -> Response:
+        asset = self.asset(request, drama_id, episode_id, scene_id, asset_id)
+        data = validated(AssetPatchInput, request.data)
+        require_owner(request, asset, "edit this asset")
+        asset = services.asset_edit(asset=asset, data=data)
+        return Response(AssetBriefSerializer(asset).data)

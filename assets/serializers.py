@@ -8,6 +8,9 @@ from assets.models import Asset
 from assets.storage import public_url
 from dramaplatform.fields import StrictCharField
 
+# Kept by the product itself: where the asset came from, and which job made it.
+RESERVED_METADATA = {"source", "jobId", "promptEdited"}
+
 
 class AssetSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id")
@@ -87,6 +90,29 @@ class AssetListQuery(serializers.Serializer):
     project = serializers.CharField(max_length=100, required=False)
     review_status = serializers.ChoiceField(choices=Asset.Review.choices, required=False)
     current = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class AssetPatchInput(serializers.Serializer):
+    prompt = StrictCharField(
+        max_length=8000, required=False, help_text="The prompt the node makes from now on."
+    )
+    tag = StrictCharField(max_length=100, required=False, allow_blank=True)
+    metadata = serializers.DictField(
+        required=False, help_text="Merged into the asset's metadata; null removes a key."
+    )
+
+    def validate_metadata(self, value: dict) -> dict:
+        reserved = sorted(set(value) & RESERVED_METADATA)
+        if reserved:
+            raise serializers.ValidationError(f"{', '.join(reserved)} cannot be set by a client.")
+        if len(json.dumps(value)) > 10_000:
+            raise serializers.ValidationError("At most 10,000 characters of JSON.")
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs:
+            raise serializers.ValidationError("Send at least one of prompt, tag, metadata.")
+        return attrs
 
 
 class RejectInput(serializers.Serializer):

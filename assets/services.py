@@ -196,6 +196,32 @@ def assets_of_drama(drama) -> QuerySet[Asset]:
     return Asset.objects.filter(drama=drama)
 
 
+@transaction.atomic
+def asset_edit(*, asset: Asset, data: dict) -> Asset:
+    """Edits the prompt, tag and metadata. A new prompt is what the asset's node makes from
+    now on, so the node and what depends on it become stale."""
+    fields: set[str] = set()
+    metadata = dict(asset.metadata)
+    if "prompt" in data and data["prompt"] != asset.prompt:
+        asset.prompt = data["prompt"]
+        metadata["promptEdited"] = True
+        fields |= {"prompt", "metadata"}
+    if "tag" in data:
+        asset.tag = data["tag"]
+        fields.add("tag")
+    for key, value in data.get("metadata", {}).items():
+        if value is None:
+            metadata.pop(key, None)
+        else:
+            metadata[key] = value
+        fields.add("metadata")
+    asset.metadata = metadata
+    if fields:
+        asset.save(update_fields=sorted(fields))
+        write_sidecar(asset)
+    return asset
+
+
 def _review(asset: Asset, *, status: str, reviewer: AbstractBaseUser, reason: str) -> Asset:
     asset.review_status = status
     asset.reviewed_by = reviewer

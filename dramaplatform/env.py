@@ -67,6 +67,24 @@ def env_list(name: str) -> list[str]:
     return [item.strip() for item in env_str(name).split(",") if item.strip()]
 
 
+def env_limits(name: str, default: dict[str, int]) -> dict[str, int]:
+    """`key=number,key=number` pairs over the defaults; each number at least 1."""
+    limits = dict(default)
+    for item in env_list(name):
+        key, sep, raw = item.partition("=")
+        try:
+            value = int(raw) if sep and key.strip() else 0
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise ImproperlyConfigured(
+                f"{name} must look like 'image=4,video:gemini=8' (limits of 1 or more), "
+                f"got {item!r}"
+            )
+        limits[key.strip().lower()] = value
+    return limits
+
+
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     value = env_str(name, default).lower() or default
     if value not in choices:

@@ -17,6 +17,7 @@ from dramaplatform.env import (
     env_bool,
     env_choice,
     env_int,
+    env_limits,
     env_list,
     env_secret,
     env_str,
@@ -274,7 +275,22 @@ LOCAL_VIDEO_LATENCY_MS = env_int("LOCAL_VIDEO_LATENCY_MS", LOCAL_PROVIDER_LATENC
 DEFAULT_ASPECT_RATIO = env_str("DEFAULT_ASPECT_RATIO", "9:16")
 DEFAULT_VIDEO_DURATION = env_int("DEFAULT_VIDEO_DURATION", 10, minimum=1)
 MAX_RETRIES = env_int("MAX_RETRIES", 2, minimum=0)
-JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 300, minimum=5)
+# A worker renews its lease every third of this while it works, so a dead worker's jobs are
+# taken over within one lease; the sweeper re-sends a queued job nobody took after this long.
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 45, minimum=2)
+JOB_RESEND_SECONDS = env_int("JOB_RESEND_SECONDS", 30, minimum=1)
+# How often the worker's dispatcher wakes delayed jobs and due render polls, in milliseconds.
+JOB_TICK_MS = env_int("JOB_TICK_MS", 500, minimum=10)
+# Seconds between polls of a remote render when the service suggests nothing.
+VIDEO_POLL_SECONDS = env_int("VIDEO_POLL_SECONDS", 10, minimum=1)
+# How many nodes of each provider run at once, across all workers on all machines:
+# `kind` or `kind:provider` = limit, e.g. "image=4,video:gemini=8,assembly=2".
+PROVIDER_CONCURRENCY = env_limits("PROVIDER_CONCURRENCY", {"image": 4, "video": 8, "assembly": 2})
+# `dependency` releases a node as soon as its own inputs are done; `level` waits for the whole
+# previous level (the baseline the DAG benchmark compares against).
+DAG_SCHEDULING = env_choice("DAG_SCHEDULING", "dependency", ("dependency", "level"))
+# When on, a clip waits (awaiting_approval) until a moderator approves its storyboard.
+REQUIRE_STORYBOARD_APPROVAL = env_bool("REQUIRE_STORYBOARD_APPROVAL", False)
 
 # Object storage for media: local files by default, Cloudflare R2 when the R2_* variables are
 # set, or any S3-compatible service (MinIO, SeaweedFS, AWS) through the S3_* variables.

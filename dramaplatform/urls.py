@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from assets import api as assets
 from dramas import api as dramas
+from generation import api as generation
 
 handler404 = "dramaplatform.api.json_404"
 handler500 = "dramaplatform.api.json_500"
@@ -23,20 +24,26 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("openapi.json", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    path("dramas", dramas.DramaCollectionView.as_view()),
+    path("dramas", generation.DramaCollectionView.as_view()),
     path(D, dramas.DramaDetailView.as_view()),
-    path(f"{D}/improve", dramas.DramaImproveView.as_view()),
-    path(f"{D}/critique", dramas.DramaCritiqueView.as_view()),
+    path(f"{D}/improve", generation.DramaImproveView.as_view()),
+    path(f"{D}/critique", generation.DramaCritiqueView.as_view()),
+    path(f"{D}/generate", generation.DramaGenerateView.as_view()),
     path(f"{D}/characters", dramas.CharacterListView.as_view()),
     path(f"{D}/characters/<str:character_id>", dramas.CharacterDetailView.as_view()),
+    path(f"{D}/characters/<str:character_id>/generate", generation.CharacterGenerateView.as_view()),
     path(f"{D}/episodes", dramas.EpisodeListView.as_view()),
     path(E, dramas.EpisodeDetailView.as_view()),
+    path(f"{E}/generate", generation.EpisodeGenerateView.as_view()),
     path(f"{E}/scenes", dramas.SceneListView.as_view()),
     path(S, dramas.SceneDetailView.as_view()),
-    path(f"{S}/assets", dramas.SceneAssetListView.as_view()),
-    path(f"{S}/assets/<str:asset_id>", dramas.SceneAssetDetailView.as_view()),
-    path(f"{D}/jobs", dramas.JobListView.as_view()),
-    path(f"{D}/jobs/<str:job_id>", dramas.JobDetailView.as_view()),
+    path(f"{S}/generate", generation.SceneGenerateView.as_view()),
+    path(f"{S}/assets", assets.SceneAssetListView.as_view()),
+    path(f"{S}/assets/<str:asset_id>", assets.SceneAssetDetailView.as_view()),
+    path(f"{D}/jobs", generation.JobListView.as_view()),
+    path(f"{D}/jobs/<str:job_id>", generation.JobDetailView.as_view()),
+    path(f"{D}/jobs/<str:job_id>/cancel", generation.JobCancelView.as_view()),
+    path(f"{D}/jobs/<str:job_id>/retry", generation.JobRetryView.as_view()),
     path("asset-library/list", assets.AssetListView.as_view()),
     path("asset-library/upload", assets.AssetUploadView.as_view()),
     path(A, assets.AssetDetailView.as_view()),

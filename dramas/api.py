@@ -5,12 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
-    PolymorphicProxySerializer,
     extend_schema,
 )
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -28,27 +25,15 @@ from dramaplatform.api import (
 from dramas import selectors, services
 from dramas.models import Drama
 from dramas.serializers import (
-    AssetBriefSerializer,
     CharacterPatchInput,
     CharacterSerializer,
-    DramaCreateInput,
     DramaPatchInput,
     DramaSerializer,
     DramaSummarySerializer,
     EpisodePatchInput,
     EpisodeSerializer,
-    ImproveInput,
-    PremiseInput,
     ScenePatchInput,
     SceneSerializer,
-)
-from generation.models import Job
-from generation.selectors import job_children, job_get, job_list
-from generation.serializers import (
-    JobAcceptedSerializer,
-    JobSerializer,
-    JobWithChildrenSerializer,
-    accepted,
 )
 
 IF_MATCH = OpenApiParameter(
@@ -87,11 +72,8 @@ class ListQuery(serializers.Serializer):
     search = serializers.CharField(max_length=200, required=False)
 
 
-class DramaCollectionView(APIView):
-    throttle_scope = "generation"
-
-    def get_throttles(self):
-        return [GenerationThrottle()] if self.request.method == "POST" else []
+class DramaListView(APIView):
+    """GET /dramas; generation's view of the same URL adds the POST that can start a job."""
 
     @extend_schema(
         operation_id="dramas_list",
@@ -105,39 +87,6 @@ class DramaCollectionView(APIView):
         paginator = Pagination()
         page = paginator.paginate_queryset(dramas, request, view=self)
         return paginator.get_paginated_response(DramaSummarySerializer(page, many=True).data)
-
-    @extend_schema(
-        operation_id="dramas_create",
-        request=PolymorphicProxySerializer(
-            component_name="DramaCreate",
-            serializers=[DramaCreateInput, PremiseInput],
-            resource_type_field_name=None,
-        ),
-        responses={
-            201: OpenApiResponse(DramaSerializer, description="A whole drama, created at once."),
-            202: OpenApiResponse(
-                JobAcceptedSerializer, description="A premise: the script is being written."
-            ),
-            **error_responses(400, 401, 413, 415, 429),
-        },
-        description=(
-            "With `characters` and `episodes` in the body, creates the whole drama at once "
-            "(201). With only a `premise` (and options), queues a job that writes the script "
-            "(202)."
-        ),
-    )
-    def post(self, request: Request) -> Response:
-        data = request.data
-        if isinstance(data, dict) and ("characters" in data or "episodes" in data):
-            drama = services.drama_create(
-                owner=request.user, data=validated(DramaCreateInput, data)
-            )
-            drama = selectors.drama_get(user=request.user, public_id=drama.public_id)
-            return with_etag(Response(DramaSerializer(drama).data, status=201), drama)
-        options = validated(PremiseInput, data)
-        drama, job = services.drama_create_from_premise(owner=request.user, options=options)
-        message = "The script is being written; follow the job for its progress."
-        return Response(JobAcceptedSerializer(accepted(job, message)).data, status=202)
 
 
 class DramaDetailView(APIView):
@@ -167,46 +116,6 @@ class DramaDetailView(APIView):
         drama = selectors.drama_get(user=request.user, public_id=drama_id, detail=False)
         services.drama_delete(drama=drama, expected_version=if_match(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class DramaImproveView(APIView):
-    throttle_classes = [GenerationThrottle]
-    throttle_scope = "generation"
-
-    @extend_schema(
-        request=ImproveInput,
-        responses={
-            202: JobAcceptedSerializer,
-            **error_responses(400, 401, 404, 409, 413, 415, 429),
-        },
-        description="Rewrites the script from feedback in the background. If the drama is "
-        "edited while the job runs, the job fails with a conflict and nothing is overwritten.",
-    )
-    def post(self, request: Request, drama_id: str) -> Response:
-        drama = selectors.drama_get(user=request.user, public_id=drama_id, detail=False)
-        data = validated(ImproveInput, request.data)
-        services.require_script(drama=drama)
-        job = services.drama_request_improve(drama=drama, feedback=data["feedback"])
-        message = "The script is being improved; follow the job for its progress."
-        return Response(JobAcceptedSerializer(accepted(job, message)).data, status=202)
-
-
-class DramaCritiqueView(APIView):
-    throttle_classes = [GenerationThrottle]
-    throttle_scope = "generation"
-
-    @extend_schema(
-        request=None,
-        responses={202: JobAcceptedSerializer, **error_responses(401, 404, 409, 429)},
-        description="Critiques the script in the background; the job's result is the "
-        "critique, which is also kept on the drama.",
-    )
-    def post(self, request: Request, drama_id: str) -> Response:
-        drama = selectors.drama_get(user=request.user, public_id=drama_id, detail=False)
-        services.require_script(drama=drama)
-        job = services.drama_request_critique(drama=drama)
-        message = "The script is being critiqued; the job's result will be the critique."
-        return Response(JobAcceptedSerializer(accepted(job, message)).data, status=202)
 
 
 # ---------------------------------------------------------------- nested resources
@@ -303,76 +212,3 @@ class SceneDetailView(APIView):
         services.scene_update(scene=scene, data=data, expected_version=if_match(request))
         drama, scene = scene_of(request, drama_id, episode_id, scene_id)
         return with_etag(Response(SceneSerializer(scene).data), drama)
-
-
-class AssetQuery(serializers.Serializer):
-    versions = serializers.BooleanField(
-        required=False, default=False, help_text="Include earlier versions, not just current."
-    )
-
-
-class SceneAssetListView(APIView):
-    @extend_schema(
-        parameters=[AssetQuery],
-        responses={200: AssetBriefSerializer(many=True), **QUERY_ERRORS},
-    )
-    def get(self, request: Request, drama_id: str, episode_id: str, scene_id: str) -> Response:
-        _, scene = scene_of(request, drama_id, episode_id, scene_id)
-        query = validated_query(AssetQuery, request)
-        assets = selectors.scene_assets(scene=scene, include_versions=query["versions"])
-        return Response(AssetBriefSerializer(assets, many=True).data)
-
-
-class SceneAssetDetailView(APIView):
-    @extend_schema(responses={200: AssetBriefSerializer, **READ_ERRORS})
-    def get(
-        self, request: Request, drama_id: str, episode_id: str, scene_id: str, asset_id: str
-    ) -> Response:
-        _, scene = scene_of(request, drama_id, episode_id, scene_id)
-        asset = (
-            selectors.scene_assets(scene=scene, include_versions=True)
-            .filter(public_id=asset_id)
-            .first()
-        )
-        if asset is None:
-            raise NotFound(f"No asset with id '{asset_id}' in this scene.")
-        return Response(AssetBriefSerializer(asset).data)
-
-
-# ---------------------------------------------------------------- jobs
-class JobQuery(serializers.Serializer):
-    status = serializers.ChoiceField(choices=Job.Status.choices, required=False)
-    kind = serializers.ChoiceField(choices=Job.Kind.choices, required=False)
-
-
-class JobListView(APIView):
-    @extend_schema(
-        operation_id="dramas_jobs_list",
-        parameters=[JobQuery],
-        responses={200: paginated(JobSerializer), **QUERY_ERRORS},
-    )
-    def get(self, request: Request, drama_id: str) -> Response:
-        drama = selectors.drama_get(user=request.user, public_id=drama_id, detail=False)
-        query = validated_query(JobQuery, request)
-        paginator = Pagination()
-        page = paginator.paginate_queryset(job_list(drama=drama, **query), request, view=self)
-        return paginator.get_paginated_response(JobSerializer(page, many=True).data)
-
-
-class JobDetailQuery(serializers.Serializer):
-    children = serializers.BooleanField(
-        required=False, default=False, help_text="Include the child jobs."
-    )
-
-
-class JobDetailView(APIView):
-    @extend_schema(
-        parameters=[JobDetailQuery],
-        responses={200: JobWithChildrenSerializer, **QUERY_ERRORS},
-    )
-    def get(self, request: Request, drama_id: str, job_id: str) -> Response:
-        drama = selectors.drama_get(user=request.user, public_id=drama_id, detail=False)
-        query = validated_query(JobDetailQuery, request)
-        job = job_get(drama=drama, public_id=job_id)
-        context = {"children": job_children(job=job) if query["children"] else None}
-        return Response(JobWithChildrenSerializer(job, context=context).data)

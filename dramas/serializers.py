@@ -203,6 +203,9 @@ class AssetBriefSerializer(serializers.ModelSerializer):
             "review_reason",
             "provider",
             "model",
+            "prompt",
+            "tag",
+            "metadata",
             "created_at",
         ]
 

@@ -7,9 +7,6 @@ raises PreconditionFailed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F, Q
@@ -21,10 +18,6 @@ from assets.services import assets_delete_files_on_commit, assets_of_drama
 from dramaplatform.api import Conflict, PreconditionFailed
 from dramas.models import Character, DialogueLine, Drama, Episode, Scene
 from dramas.serializers import normalise_script, scene_reference_errors
-from generation.models import Job
-from generation.providers.base import ScriptOptions, ScriptProvider
-from generation.providers.registry import script_provider
-from generation.services import job_create, job_record_calls
 
 DRAMA_FIELDS = ("title", "premise", "logline", "genre", "tone")
 CHARACTER_FIELDS = ("name", "role", "description", "appearance")
@@ -123,19 +116,18 @@ def _scene_people_insert(*, pairs: list[tuple[Scene, dict]], by_key: dict[str, C
 
 
 @transaction.atomic
-def drama_create_from_premise(*, owner: AbstractBaseUser, options: dict) -> tuple[Drama, Job]:
-    """Creates the drama in `writing` state and queues the job that writes its script."""
-    premise = options["premise"]
-    drama = Drama.objects.create(
+def drama_create_writing(
+    *, owner: AbstractBaseUser, premise: str, genre: str = "", tone: str = ""
+) -> Drama:
+    """A drama whose script is about to be written from its premise."""
+    return Drama.objects.create(
         owner=owner,
         title=premise[:200],
         premise=premise,
-        genre=options.get("genre", ""),
-        tone=options.get("tone", ""),
+        genre=genre,
+        tone=tone,
         status=Drama.Status.WRITING,
     )
-    job = job_create(drama=drama, kind=Job.Kind.SCRIPT, prompt=premise, metadata=options)
-    return drama, job
 
 
 # ---------------------------------------------------------------- edit
@@ -203,14 +195,6 @@ def require_script(*, drama: Drama) -> None:
     """Improve and critique need a script: refuse while it is being written or after it failed."""
     if drama.status in (Drama.Status.WRITING, Drama.Status.FAILED):
         raise Conflict(f"The drama has no script to work on yet (status '{drama.status}').")
-
-
-def drama_request_improve(*, drama: Drama, feedback: str) -> Job:
-    return job_create(drama=drama, kind=Job.Kind.IMPROVE, prompt=feedback)
-
-
-def drama_request_critique(*, drama: Drama) -> Job:
-    return job_create(drama=drama, kind=Job.Kind.CRITIQUE)
 
 
 def script_of(drama: Drama) -> dict:
@@ -327,66 +311,18 @@ def script_save(*, drama: Drama, script: dict, expected_version: int | None) -> 
     return drama
 
 
-@contextmanager
-def recorded_provider(job: Job) -> Iterator[ScriptProvider]:
-    """The configured script provider; its calls are kept on the job, failed ones too."""
-    provider = script_provider()
-    try:
-        yield provider
-    finally:
-        job_record_calls(job=job, calls=provider.calls)
-
-
-def script_write_job(*, job: Job) -> dict:
-    """Writes the script of a drama created from a premise."""
-    options = job.metadata
-    with recorded_provider(job) as provider:
-        script = provider.write(
-            ScriptOptions(
-                premise=options["premise"],
-                genre=options.get("genre", ""),
-                tone=options.get("tone", ""),
-                episode_count=options.get("episode_count", 3),
-                character_count=options.get("character_count", 4),
-                scenes_per_episode=options.get("scenes_per_episode", 3),
-            )
-        )
-    drama = script_save(drama=job.drama, script=script, expected_version=None)
-    return {"dramaId": drama.public_id, "version": drama.version}
-
-
-def script_improve_job(*, job: Job) -> dict:
-    """Rewrites the script from feedback, unless someone edited it while the job ran."""
-    drama = Drama.objects.get(pk=job.drama_id)
-    base_version = drama.version
-    with recorded_provider(job) as provider:
-        improved = provider.improve(script_of(drama), job.prompt)
-    try:
-        script_save(drama=drama, script=improved, expected_version=base_version)
-    except PreconditionFailed as exc:
-        raise ScriptConflict(
-            f"The drama was edited while the improve job ran (it started from version "
-            f"{base_version}); nothing was overwritten. Run improve again."
-        ) from exc
-    return {"dramaId": drama.public_id, "version": drama.version, "baseVersion": base_version}
-
-
-def script_critique_job(*, job: Job) -> dict:
-    drama = Drama.objects.get(pk=job.drama_id)
-    with recorded_provider(job) as provider:
-        critique = provider.critique(script_of(drama))
+def drama_save_critique(*, drama: Drama, critique: dict) -> None:
     # The critique is a note about the script, not an edit of it: the version stays.
     Drama.objects.filter(pk=drama.pk).update(critique=critique)
-    return critique
 
 
-def script_job_failed(*, job: Job) -> None:
+def drama_mark_script_failed(*, drama_id: int) -> None:
     """A drama whose first script could not be written is marked failed."""
-    if job.kind == Job.Kind.SCRIPT:
-        Drama.objects.filter(pk=job.drama_id, status=Drama.Status.WRITING).update(
-            status=Drama.Status.FAILED
-        )
+    Drama.objects.filter(pk=drama_id, status=Drama.Status.WRITING).update(
+        status=Drama.Status.FAILED
+    )
 
 
-class ScriptConflict(Exception):
-    """An improve job lost the race against an edit."""
+def drama_set_status(*, drama_id: int, status: str) -> None:
+    """Generation's progress on the drama (`generating`, `produced`); not a script edit."""
+    Drama.objects.filter(pk=drama_id).update(status=status)

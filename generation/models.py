@@ -29,8 +29,19 @@ class Job(models.Model):
         SKIPPED = "skipped"
         CANCELLED = "cancelled"
         AWAITING_APPROVAL = "awaiting_approval"
+        # A run whose nodes partly failed (some media made, some not).
+        PARTIAL = "partial"
 
-    FINISHED = (Status.COMPLETED, Status.FAILED, Status.SKIPPED, Status.CANCELLED)
+    class Node(models.TextChoices):
+        PORTRAIT = "portrait"
+        AUDITION = "audition"
+        STORYBOARD = "storyboard"
+        CLIP = "clip"
+        EPISODE_CUT = "episode_cut"
+
+    FINISHED = (Status.COMPLETED, Status.FAILED, Status.SKIPPED, Status.CANCELLED, Status.PARTIAL)
+    # A run is in progress while its parent job is in one of these.
+    ACTIVE = (Status.PENDING, Status.QUEUED, Status.RUNNING, Status.AWAITING_APPROVAL)
 
     public_id = models.CharField(max_length=40, unique=True, default=new_job_id, editable=False)
     drama = models.ForeignKey("dramas.Drama", on_delete=models.CASCADE, related_name="jobs")
@@ -40,6 +51,11 @@ class Job(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
     target_type = models.CharField(max_length=20, blank=True)
     target_key = models.CharField(max_length=40, blank=True)
+    # For a node of a run: what it makes, which provider makes it (its concurrency pool,
+    # `image:gemini`), and the input fingerprint of what it makes.
+    node = models.CharField(max_length=20, choices=Node.choices, blank=True)
+    provider = models.CharField(max_length=40, blank=True)
+    fingerprint = models.CharField(max_length=64, blank=True)
     asset = models.ForeignKey(
         "assets.Asset", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -61,6 +77,8 @@ class Job(models.Model):
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     # When a worker was last asked to run the job; the sweeper re-sends only old messages.
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Not to be claimed before this time (a service's Retry-After, a backoff).
+    not_before = models.DateTimeField(null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -79,3 +97,30 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+    @property
+    def render(self) -> dict | None:
+        """The handle of the remote render this node submitted, while it is in flight."""
+        return self.metadata.get("render")
+
+
+class ProviderSlot(models.Model):
+    """One of a provider's concurrency slots, held by the job using it.
+
+    A job takes a free slot with a conditional UPDATE, so the limit holds across every worker
+    on every machine that shares the database; the slot is freed when the job finishes.
+    """
+
+    provider = models.CharField(max_length=40)
+    number = models.PositiveSmallIntegerField()
+    job = models.OneToOneField(
+        Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="slot"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "number"], name="provider_slot_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}#{self.number}"

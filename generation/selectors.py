@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 from rest_framework.exceptions import NotFound
 
 from dramas.models import Drama
 from generation.models import Job
 
 COUNTED = ("pending", "queued", "running", "completed", "failed", "skipped", "cancelled",
-           "awaiting_approval")  # fmt: skip
+           "awaiting_approval", "partial")  # fmt: skip
 
 
 def with_child_counts(jobs: QuerySet[Job]) -> QuerySet[Job]:
@@ -43,3 +44,35 @@ def job_children(*, job: Job) -> QuerySet[Job]:
         .prefetch_related("depends_on")
         .order_by("level", "id")
     )
+
+
+def run_progress(*, job: Job) -> dict | None:
+    """A run's percent done, its nodes in flight, its cost so far and the time left."""
+    if job.kind != Job.Kind.DAG:
+        return None
+    rows = list(
+        job.children.values_list(
+            "public_id", "node", "target_key", "provider", "status", "metadata", "started_at"
+        )  # fmt: skip
+    )
+    total = len(rows)
+    finished = sum(1 for r in rows if r[4] in Job.FINISHED)
+    cost = sum(float(r[5].get("costUsd") or 0) for r in rows)
+    in_flight = [
+        {"id": r[0], "node": r[1], "target_key": r[2], "provider": r[3],
+         "render_progress": r[5].get("renderProgress"), "started_at": r[6]}
+        for r in rows if r[4] == Job.Status.RUNNING
+    ]  # fmt: skip
+    eta = None
+    if job.status in Job.ACTIVE and finished and job.started_at and finished < total:
+        elapsed = (timezone.now() - job.started_at).total_seconds()
+        eta = round(elapsed / finished * (total - finished), 1)
+    elif job.status not in Job.ACTIVE:
+        eta = 0.0
+    return {
+        "percent": round(100.0 * finished / total, 1) if total else 100.0,
+        "in_flight": in_flight,
+        "cost_usd": round(cost, 6),
+        "estimated_cost_usd": job.metadata.get("estimatedCostUsd"),
+        "eta_seconds": eta,
+    }

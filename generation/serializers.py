@@ -3,6 +3,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from generation.dag import KIND_WORDS
 from generation.models import Job
 from generation.selectors import COUNTED
 
@@ -17,6 +18,7 @@ class JobCountsSerializer(serializers.Serializer):
     skipped = serializers.IntegerField()
     cancelled = serializers.IntegerField()
     awaiting_approval = serializers.IntegerField()
+    partial = serializers.IntegerField()
 
 
 class JobSerializer(serializers.ModelSerializer):
@@ -36,6 +38,9 @@ class JobSerializer(serializers.ModelSerializer):
             "parent_id",
             "kind",
             "status",
+            "node",
+            "provider",
+            "fingerprint",
             "target_type",
             "target_key",
             "asset_id",
@@ -49,6 +54,7 @@ class JobSerializer(serializers.ModelSerializer):
             "metadata",
             "counts",
             "created_at",
+            "not_before",
             "started_at",
             "completed_at",
         ]
@@ -66,11 +72,36 @@ class JobSerializer(serializers.ModelSerializer):
         return counts
 
 
+class InFlightSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    node = serializers.CharField()
+    target_key = serializers.CharField()
+    provider = serializers.CharField()
+    render_progress = serializers.FloatField(allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+
+
+class ProgressSerializer(serializers.Serializer):
+    percent = serializers.FloatField()
+    in_flight = InFlightSerializer(many=True)
+    cost_usd = serializers.FloatField(help_text="Spent so far, from the price table.")
+    estimated_cost_usd = serializers.FloatField(allow_null=True, help_text="The plan's estimate.")
+    eta_seconds = serializers.FloatField(
+        allow_null=True, help_text="Time left at the pace so far; null until a node ends."
+    )
+
+
 class JobWithChildrenSerializer(JobSerializer):
     children = serializers.SerializerMethodField()
+    progress = serializers.SerializerMethodField()
 
     class Meta(JobSerializer.Meta):
-        fields = [*JobSerializer.Meta.fields, "children"]
+        fields = [*JobSerializer.Meta.fields, "progress", "children"]
+
+    @extend_schema_field(ProgressSerializer(allow_null=True))
+    def get_progress(self, job: Job) -> dict | None:
+        progress = self.context.get("progress")
+        return ProgressSerializer(progress).data if progress is not None else None
 
     @extend_schema_field(JobSerializer(many=True, allow_null=True))
     def get_children(self, job: Job) -> list[dict] | None:
@@ -96,3 +127,42 @@ def accepted(job: Job, message: str) -> dict:
         "status": job.status,
         "message": message,
     }
+
+
+class GenerateInput(serializers.Serializer):
+    force = serializers.BooleanField(
+        required=False, default=False, help_text="Make the nodes again even where made."
+    )
+    kinds = serializers.ListField(
+        child=serializers.ChoiceField(choices=sorted(KIND_WORDS)),
+        required=False,
+        allow_empty=False,
+        max_length=len(KIND_WORDS),
+        help_text="Only these nodes (and what they wait for that is not made): node names, "
+        "or `image`, `video`, `assembly`.",
+    )
+    dry_run = serializers.BooleanField(
+        required=False, default=False, help_text="Answer with the plan and its cost; run nothing."
+    )
+
+
+class PlanNodeSerializer(serializers.Serializer):
+    node = serializers.CharField()
+    target_type = serializers.CharField()
+    target_key = serializers.CharField()
+    provider = serializers.CharField()
+    model = serializers.CharField()
+    level = serializers.IntegerField()
+    estimated_cost_usd = serializers.FloatField(allow_null=True)
+    depends_on = serializers.ListField(child=serializers.CharField())
+
+
+class PlanCostSerializer(serializers.Serializer):
+    by_provider = serializers.DictField(child=serializers.FloatField(allow_null=True))
+    total = serializers.FloatField(allow_null=True, help_text="Null when a model has no price.")
+
+
+class PlanSerializer(serializers.Serializer):
+    to_make = PlanNodeSerializer(many=True)
+    satisfied = PlanNodeSerializer(many=True)
+    estimated_cost_usd = PlanCostSerializer()

@@ -1,7 +1,10 @@
-"""Writes to jobs: create and enqueue, claim with a lease, finish, fail, requeue.
+"""Writes to jobs: create and enqueue, claim with a lease, renew it, finish, and the sweep.
 
-Every state change is a conditional UPDATE, so a duplicate delivery, a second worker or a
-second sweeper changes nothing it should not.
+Every state change is a conditional UPDATE on the database's clock, so a duplicate delivery, a
+second worker or a second sweeper changes nothing it should not. Finishing a job and its
+effects (the script saved, an asset made current, dependants released, the drama's status)
+happen in one transaction with the UPDATE that finishes it, and not at all when that UPDATE
+matched no row because the lease was lost.
 """
 
 from __future__ import annotations
@@ -9,13 +12,13 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q
-from django.db.models.functions import Now
-from django.utils import timezone
+from django.db import models, transaction
+from django.db.models import Case, F, Q, When
+from django.db.models.functions import Coalesce, Now
 from django_q.tasks import async_task
 
 from dramas.models import Drama
@@ -23,20 +26,34 @@ from generation.models import Job
 
 logger = logging.getLogger(__name__)
 TASK = "generation.tasks.run_job"
+SWEEP_BATCH = 500
+SMALL = models.PositiveSmallIntegerField()
 
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.JOB_LEASE_SECONDS)
+
+
+def _send_on_commit(job_id: int) -> None:
+    transaction.on_commit(lambda: async_task(TASK, job_id, task_name=f"job-{job_id}"))
+
+
 def job_enqueue(*, job_id: int) -> None:
     """Wakes a worker for the job once the caller's transaction has committed."""
     Job.objects.filter(pk=job_id).update(sent_at=Now())
-    _wake(job_id)
+    _send_on_commit(job_id)
 
 
-def _wake(job_id: int) -> None:
-    transaction.on_commit(lambda: async_task(TASK, job_id, task_name=f"job-{job_id}"))
+def jobs_enqueue(*, job_ids: list[int]) -> None:
+    if not job_ids:
+        return
+    Job.objects.filter(pk__in=job_ids).update(sent_at=Now())
+    for job_id in job_ids:
+        _send_on_commit(job_id)
 
 
 @transaction.atomic
@@ -56,111 +73,234 @@ def job_create(
         parent=parent,
         status=Job.Status.QUEUED,
         max_attempts=1 + settings.MAX_RETRIES,
-        sent_at=timezone.now(),
     )
-    _wake(job.pk)
+    job_enqueue(job_id=job.pk)
     return job
 
 
 def job_record_calls(*, job: Job, calls: list) -> None:
-    """Keeps the provider calls a job made (model, latency, attempts, usage, cost) on it."""
+    """Keeps the provider calls a job made (model, latency, attempts, usage, cost) on it.
+
+    Recorded whether or not the job still holds its lease: the money was spent either way.
+    """
     if not calls:
         return
     recorded = [*job.metadata.get("calls", []), *(c.as_dict() for c in calls)]
     costs = [c["cost_usd"] for c in recorded if c.get("cost_usd") is not None]
     job.metadata = {**job.metadata, "calls": recorded, "costUsd": round(sum(costs), 6)}
     Job.objects.filter(pk=job.pk).update(metadata=job.metadata)
+    calls.clear()
+
+
+# ---------------------------------------------------------------- claim and lease
+def claimable() -> Q:
+    """Jobs a worker may take now: queued and due, or running under an expired lease.
+
+    A node whose remote render is in flight (`provider_job_id` set) is polled under the same
+    rule: its lease expires when the next poll is due, and a poll spends no attempt.
+    """
+    due = Q(not_before__isnull=True) | Q(not_before__lte=Now())
+    attempts_left = Q(attempts__lt=F("max_attempts"))
+    rendering = ~Q(provider_job_id="")
+    return (Q(status=Job.Status.QUEUED) & due & attempts_left) | (
+        Q(status=Job.Status.RUNNING, lease_expires_at__lt=Now()) & (attempts_left | rendering)
+    )
 
 
 def job_claim(*, job_id: int, worker: str) -> Job | None:
-    """Takes the job if it is queued, or running under an expired lease; None otherwise."""
-    lease = timedelta(seconds=settings.JOB_LEASE_SECONDS)
-    claimed = (
-        Job.objects.filter(pk=job_id)
-        .filter(
-            Q(status=Job.Status.QUEUED) | Q(status=Job.Status.RUNNING, lease_expires_at__lt=Now())
-        )
-        .filter(attempts__lt=F("max_attempts"))
-        .update(
-            status=Job.Status.RUNNING,
-            lease_owner=worker,
-            lease_expires_at=Now() + lease,
-            attempts=F("attempts") + 1,
-            started_at=Now(),
-        )
+    """Takes the job if it is claimable; None otherwise (another delivery has it)."""
+    claimed = Job.objects.filter(claimable(), pk=job_id).update(
+        status=Job.Status.RUNNING,
+        lease_owner=worker,
+        lease_expires_at=Now() + _lease(),
+        # A poll of a render in flight spends no attempt.
+        attempts=F("attempts") + Case(When(provider_job_id="", then=1), default=0),
+        started_at=Coalesce(F("started_at"), Now()),
     )
     if claimed != 1:
         return None
-    return Job.objects.select_related("drama").get(pk=job_id)
+    return Job.objects.select_related("drama", "parent").get(pk=job_id)
 
 
-def _held(job: Job) -> Q:
-    # Only the holder of the current attempt may finish the job.
+def held(job: Job) -> Q:
+    """Only the holder of the current attempt may change a running job."""
     return Q(pk=job.pk, status=Job.Status.RUNNING, lease_owner=job.lease_owner,
              attempts=job.attempts)  # fmt: skip
 
 
-def job_complete(*, job: Job, result: object = None) -> bool:
-    done = Job.objects.filter(_held(job)).update(
-        status=Job.Status.COMPLETED,
-        result=result,
-        error="",
-        completed_at=Now(),
-        lease_expires_at=None,
+def job_heartbeat(*, job: Job) -> bool:
+    """Renews the lease; False when it was lost (another worker took the job, or it ended)."""
+    return Job.objects.filter(held(job)).update(lease_expires_at=Now() + _lease()) == 1
+
+
+def job_save_metadata(*, job: Job) -> bool:
+    """Writes the job's metadata (and render id) if this worker still holds it."""
+    return (
+        Job.objects.filter(held(job)).update(
+            metadata=job.metadata, provider_job_id=job.provider_job_id
+        )
+        == 1
     )
-    return done == 1
 
 
-def job_fail(*, job: Job, error: str, retryable: bool = False) -> str:
-    """Records the failure; requeues the job when it may succeed and has attempts left.
+def job_unclaim(*, job: Job) -> bool:
+    """Hands the job back untouched (it could not start yet): the attempt is not spent."""
+    return (
+        Job.objects.filter(held(job)).update(
+            status=Job.Status.QUEUED,
+            lease_owner="",
+            lease_expires_at=None,
+            attempts=F("attempts") - 1,
+            sent_at=None,
+        )
+        == 1
+    )
 
-    Returns the status the job was left in.
+
+def job_wait_for_render(*, job: Job, poll_in: float) -> bool:
+    """Lets go of a node whose render is in flight until its next poll is due."""
+    return (
+        Job.objects.filter(held(job)).update(
+            lease_owner="",
+            lease_expires_at=Now() + timedelta(seconds=max(0.0, poll_in)),
+            metadata=job.metadata,
+            provider_job_id=job.provider_job_id,
+        )
+        == 1
+    )
+
+
+# ---------------------------------------------------------------- finishing
+def job_finish(
+    *,
+    job: Job,
+    status: str,
+    result: object = None,
+    error: str = "",
+    apply: Callable[[], object] | None = None,
+    guard: Q | None = None,
+) -> bool:
+    """Ends the job (completed, failed, cancelled) and applies its effects, all or nothing.
+
+    `apply` makes the job's result real (saves the script, stores the asset) and may return
+    the result to record. Returns False, changing nothing, when `guard` (by default: this
+    worker holds the job) matched no row.
+    """
+    with transaction.atomic():
+        ended = Job.objects.filter(guard if guard is not None else held(job)).update(
+            status=status,
+            result=result,
+            error=error,
+            completed_at=Now(),
+            lease_owner="",
+            lease_expires_at=None,
+            not_before=None,
+        )
+        if ended != 1:
+            return False
+        if apply is not None:
+            applied = apply()
+            if applied is not None:
+                result = applied
+                Job.objects.filter(pk=job.pk).update(result=result)
+        job.status, job.result, job.error = status, result, error
+        _on_finished(job)
+    return True
+
+
+def job_requeue(*, job: Job, error: str, retry_in: float | None = None) -> bool:
+    """Puts the job back for another attempt, not before `retry_in` seconds from now."""
+    not_before = Now() + timedelta(seconds=retry_in) if retry_in else None
+    with transaction.atomic():
+        changed = Job.objects.filter(held(job)).update(
+            status=Job.Status.QUEUED,
+            error=error,
+            lease_owner="",
+            lease_expires_at=None,
+            not_before=not_before,
+            sent_at=Now(),
+        )
+        if changed != 1:
+            return False
+        if not_before is None:
+            _send_on_commit(job.pk)
+        # Otherwise the dispatcher sends it when it is due.
+    return True
+
+
+def job_fail(
+    *, job: Job, error: str, retryable: bool = False, retry_in: float | None = None
+) -> str:
+    """Requeues the job when it may succeed later and has attempts left, else fails it.
+
+    Returns the status the job is in afterwards, read back when this worker no longer held it.
     """
     if retryable and job.attempts < job.max_attempts:
-        changed = Job.objects.filter(_held(job)).update(
-            status=Job.Status.QUEUED, error=error, lease_owner="", lease_expires_at=None
-        )
-        if changed:
-            job_enqueue(job_id=job.pk)
+        if job_requeue(job=job, error=error, retry_in=retry_in):
             return Job.Status.QUEUED
-    Job.objects.filter(_held(job)).update(
-        status=Job.Status.FAILED, error=error, completed_at=Now(), lease_expires_at=None
-    )
-    return Job.Status.FAILED
+    elif job_finish(job=job, status=Job.Status.FAILED, error=error):
+        return Job.Status.FAILED
+    return Job.objects.filter(pk=job.pk).values_list("status", flat=True).first() or ""
 
 
-def jobs_requeue_stale(*, queued_for: timedelta = timedelta(minutes=2)) -> int:
-    """Re-sends the jobs a lost message or a dead worker left behind; returns how many.
+def _on_finished(job: Job) -> None:
+    """The outcome effects of a finished job, inside its finishing transaction."""
+    if job.parent_id is not None:
+        from generation import runs
 
-    Expired leases are taken over by whoever claims next; jobs that used every attempt fail.
+        runs.node_finished(job)
+    else:
+        from generation import script_jobs
+
+        script_jobs.script_job_finished(job)
+
+
+# ---------------------------------------------------------------- the sweep
+def jobs_sweep() -> int:
+    """Fails what died on its last attempt; re-sends what a lost message or a dead worker
+    left behind, and delayed jobs and render polls that are due. Returns how many it sent.
+
+    Each due job is sent once per due time: a message sent after the job became due (or less
+    than JOB_RESEND_SECONDS ago) is left to arrive.
     """
-    now = timezone.now()
-    exhausted = Job.objects.filter(
-        status=Job.Status.RUNNING, lease_expires_at__lt=now, attempts__gte=F("max_attempts")
-    ).update(
-        status=Job.Status.FAILED,
-        error="The worker running this job stopped, and no attempts are left.",
-        completed_at=now,
-        lease_expires_at=None,
+    _fail_exhausted()
+    resend = Now() - timedelta(seconds=settings.JOB_RESEND_SECONDS)
+    unsent = Q(sent_at__isnull=True) | Q(sent_at__lt=resend)
+    due_running = Q(status=Job.Status.RUNNING, lease_expires_at__lt=Now()) & (
+        unsent | Q(sent_at__lt=F("lease_expires_at"))
     )
-    if exhausted:
-        logger.warning("failed %d job(s) whose worker died on their last attempt", exhausted)
-    candidates = Job.objects.filter(
-        Q(status=Job.Status.RUNNING, lease_expires_at__lt=now)
-        | Q(status=Job.Status.QUEUED, sent_at__lt=now - queued_for)
-    ).values_list("pk", flat=True)[:500]
+    due_queued = (
+        Q(status=Job.Status.QUEUED)
+        & (Q(not_before__isnull=True) | Q(not_before__lte=Now()))
+        & (unsent | Q(sent_at__lt=F("not_before")))
+    )
+    due = due_running | due_queued
     sent = 0
-    for job_id in candidates:
-        # Another sweeper may have re-sent it a moment ago: only the one that moves sent_at does.
-        if (
-            Job.objects.filter(pk=job_id)
-            .filter(
-                Q(sent_at__isnull=True)
-                | Q(sent_at__lt=now - queued_for)
-                | Q(status=Job.Status.RUNNING)
-            )
-            .update(sent_at=now)
-        ):
+    for job_id in Job.objects.filter(due).values_list("pk", flat=True)[:SWEEP_BATCH]:
+        # Another sweeper may have sent it a moment ago: only the one that moves sent_at does.
+        if Job.objects.filter(due, pk=job_id).update(sent_at=Now()):
             async_task(TASK, job_id, task_name=f"job-{job_id}-resent")
             sent += 1
+    from generation.slots import slots_free_abandoned
+
+    slots_free_abandoned()
     return sent
+
+
+def _fail_exhausted() -> None:
+    exhausted = Job.objects.filter(
+        status=Job.Status.RUNNING,
+        lease_expires_at__lt=Now(),
+        attempts__gte=F("max_attempts"),
+        provider_job_id="",
+    ).select_related("drama", "parent")[:SWEEP_BATCH]
+    for job in exhausted:
+        guard = Q(pk=job.pk, status=Job.Status.RUNNING, lease_expires_at__lt=Now(),
+                  attempts=job.attempts)  # fmt: skip
+        if job_finish(
+            job=job,
+            status=Job.Status.FAILED,
+            error="The worker running this job stopped, and no attempts are left.",
+            guard=guard,
+        ):
+            logger.warning("failed job %s: its worker died on its last attempt", job.public_id)

@@ -5,24 +5,26 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from generation.services import jobs_requeue_stale
+from generation.services import jobs_sweep
 
 
 class Command(BaseCommand):
     help = (
-        "Re-sends jobs that a lost message or a dead worker left behind. Safe to run on "
-        "several machines at once: every change it makes is a conditional UPDATE."
+        "Re-sends jobs that a lost message or a dead worker left behind, and delayed jobs and "
+        "render polls that are due; fails jobs whose worker died on their last attempt. Safe "
+        "to run on several machines at once: every change it makes is a conditional UPDATE."
     )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--loop", action="store_true", help="Keep sweeping.")
-        parser.add_argument("--interval", type=float, default=10.0, help="Seconds between sweeps.")
+        parser.add_argument("--interval", type=float, default=5.0, help="Seconds between sweeps.")
+        parser.add_argument("--quiet", action="store_true", help="Print nothing.")
 
-    def handle(self, *args, loop: bool, interval: float, **options) -> None:
+    def handle(self, *args, loop: bool, interval: float, quiet: bool, **options) -> None:
         while True:
             close_old_connections()
-            count = jobs_requeue_stale()
-            if count or not loop:
+            count = jobs_sweep()
+            if (count or not loop) and not quiet:
                 self.stdout.write(f"re-sent {count} job(s)")
             if not loop:
                 return

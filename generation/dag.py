@@ -1,0 +1,334 @@
+"""The generation DAG of a drama, read from its rows: which media to make, from what, and what
+is already made.
+
+| node        | made by             | waits for                         | level |
+| portrait    | image provider      | —                                 | 1     |
+| audition    | video provider      | the character's portrait          | 2     |
+| storyboard  | image provider      | the portraits of the scene's cast | 2     |
+| clip        | video provider      | the scene's storyboard            | 3     |
+| episode_cut | assembly (ffmpeg)   | every clip of the episode         | 4     |
+
+Each node has an input fingerprint: provider, model, prompt, parameters and the fingerprints
+of its inputs. A node whose current asset carries that fingerprint (or is an upload put in its
+place) and is not rejected is satisfied: making it again would pay for the same asset twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Prefetch, Q
+
+from assets.models import Asset
+from dramas.models import Character, DialogueLine, Drama, Episode, Scene
+from generation.models import Job
+from generation.providers.base import Usage
+from generation.providers.pricing import estimate_cost
+from generation.providers.registry import configured_models
+
+N = Job.Node
+LEVEL = {N.PORTRAIT: 1, N.AUDITION: 2, N.STORYBOARD: 2, N.CLIP: 3, N.EPISODE_CUT: 4}
+PROVIDER_KIND = {N.PORTRAIT: "image", N.STORYBOARD: "image", N.AUDITION: "video",
+                 N.CLIP: "video", N.EPISODE_CUT: "assembly"}  # fmt: skip
+JOB_KIND = {"image": Job.Kind.IMAGE, "video": Job.Kind.VIDEO, "assembly": Job.Kind.ASSEMBLY}
+TARGET = {N.PORTRAIT: "character", N.AUDITION: "character", N.STORYBOARD: "scene",
+          N.CLIP: "scene", N.EPISODE_CUT: "episode"}  # fmt: skip
+# Words a client may use for `kinds`: node names, or the kinds of provider behind them.
+KIND_WORDS = {
+    **{n.value: {n.value} for n in N},
+    "image": {N.PORTRAIT.value, N.STORYBOARD.value},
+    "video": {N.AUDITION.value, N.CLIP.value},
+    "assembly": {N.EPISODE_CUT.value},
+}
+ASSEMBLY = ("ffmpeg", "episode-cut-1")
+AUDITION_SECONDS = 5
+
+Key = tuple[str, str]  # (node, target key), e.g. ("portrait", "char_001")
+
+
+class PlanError(Exception):
+    """The scope or the options name something the drama does not have."""
+
+
+@dataclass
+class Node:
+    node: str
+    target_key: str
+    entity: Character | Scene | Episode
+    inputs: list[Key]
+    prompt: str
+    parameters: dict
+    provider: str  # the concurrency pool: `image:local`
+    model: str
+    current: Asset | None = None
+    fingerprint: str = ""
+    satisfied: bool = False
+    estimate_usd: float | None = None
+    # What the provider needs beyond the prompt: names, location, dialogue (local draws them).
+    context: dict = field(default_factory=dict)
+
+    @property
+    def key(self) -> Key:
+        return (self.node, self.target_key)
+
+    @property
+    def level(self) -> int:
+        return LEVEL[self.node]
+
+    @property
+    def kind(self) -> str:
+        return PROVIDER_KIND[self.node]
+
+    @property
+    def target_type(self) -> str:
+        return TARGET[self.node]
+
+    @property
+    def output_fingerprint(self) -> str:
+        """What a dependant sees of this node: its asset's if satisfied, else what it will be."""
+        if self.satisfied and self.current is not None:
+            return self.current.fingerprint or self.fingerprint
+        return self.fingerprint
+
+
+def fingerprint_of(
+    *, node: str, provider: str, model: str, prompt: str, parameters: dict, inputs: list[str]
+) -> str:
+    payload = [node, provider, model, prompt, parameters, inputs]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def is_upload(asset: Asset | None) -> bool:
+    return asset is not None and asset.metadata.get("source") == "upload"
+
+
+def satisfies(asset: Asset | None, fingerprint: str) -> bool:
+    """A current asset that makes a provider call unnecessary."""
+    if asset is None or asset.review_status == Asset.Review.REJECTED:
+        return False
+    return is_upload(asset) or asset.fingerprint == fingerprint
+
+
+def _edited_prompt(asset: Asset | None, default: str) -> str:
+    # A prompt edited on the asset is what the node makes from now on (and its versions).
+    if asset is not None and asset.metadata.get("promptEdited"):
+        return asset.prompt
+    return default
+
+
+# ---------------------------------------------------------------- reading the rows
+def drama_graph(drama: Drama, *, scenes: set[str] | None = None) -> dict[Key, Node]:
+    """Every node of the drama in a valid order (inputs first), with fingerprints computed.
+
+    With `scenes`, only the characters' nodes and those of these scenes (and the cuts of their
+    episodes, which are then incomplete): enough to compute one node when it runs. A fixed
+    number of queries whatever the drama's size.
+    """
+    models = configured_models()
+    image_provider, image_model = models["image"]
+    video_provider, video_model = models["video"]
+    ratio = settings.DEFAULT_ASPECT_RATIO
+    characters = list(Character.objects.filter(drama=drama).order_by("order", "id"))
+    scene_rows = Scene.objects.order_by("number", "id")
+    episode_rows = Episode.objects.filter(drama=drama).order_by("number", "id")
+    assets = Asset.objects.filter(drama=drama, is_current=True)
+    if scenes is not None:
+        scene_rows = scene_rows.filter(key__in=scenes)
+        episode_rows = episode_rows.filter(scenes__drama=drama, scenes__key__in=scenes).distinct()
+        assets = assets.filter(
+            Q(character__isnull=False)
+            | Q(scene__key__in=scenes)
+            | Q(episode__in=[e.pk for e in episode_rows])
+        )
+    episodes = list(
+        episode_rows.prefetch_related(
+            Prefetch(
+                "scenes",
+                queryset=scene_rows.prefetch_related(
+                    Prefetch("characters", queryset=Character.objects.only("id", "key")),
+                    Prefetch("dialogue", queryset=DialogueLine.objects.select_related("character")),
+                ),
+            )
+        )
+    )
+    current = {a.slot: a for a in assets}
+
+    def slot(entity, node: str) -> Asset | None:
+        return current.get(f"{entity._meta.model_name}:{entity.pk}:{node}")
+
+    nodes: list[Node] = []
+    for c in characters:
+        portrait = slot(c, N.PORTRAIT)
+        nodes.append(Node(
+            node=N.PORTRAIT, target_key=c.key, entity=c, inputs=[],
+            prompt=_edited_prompt(portrait, portrait_prompt(c)),
+            parameters={"aspectRatio": ratio}, provider=f"image:{image_provider}",
+            model=image_model, current=portrait,
+            context={"name": c.name, "role": c.role, "appearance": c.appearance},
+        ))  # fmt: skip
+        audition = slot(c, N.AUDITION)
+        nodes.append(Node(
+            node=N.AUDITION, target_key=c.key, entity=c, inputs=[(N.PORTRAIT, c.key)],
+            prompt=_edited_prompt(audition, audition_prompt(c)),
+            parameters={"aspectRatio": ratio, "durationSeconds": AUDITION_SECONDS},
+            provider=f"video:{video_provider}", model=video_model, current=audition,
+            context={"dialogue": [{"speaker": c.name, "line": f"I am {c.name}."}]},
+        ))  # fmt: skip
+    for e in episodes:
+        clips = []
+        for s in e.scenes.all():
+            cast = [ch.key for ch in s.characters.all()]
+            dialogue = [{"speaker": d.character.name, "line": d.line} for d in s.dialogue.all()]
+            names = {ch.key: ch.name for ch in characters}
+            storyboard = slot(s, N.STORYBOARD)
+            nodes.append(Node(
+                node=N.STORYBOARD, target_key=s.key, entity=s,
+                inputs=[(N.PORTRAIT, k) for k in cast],
+                prompt=_edited_prompt(storyboard, scene_prompt(s)),
+                parameters={"aspectRatio": ratio}, provider=f"image:{image_provider}",
+                model=image_model, current=storyboard,
+                context={"title": s.title, "location": s.location, "timeOfDay": s.time_of_day,
+                         "characters": [names.get(k, k) for k in cast],
+                         "action": s.description},
+            ))  # fmt: skip
+            clip = slot(s, N.CLIP)
+            duration = s.target_duration or settings.DEFAULT_VIDEO_DURATION
+            nodes.append(Node(
+                node=N.CLIP, target_key=s.key, entity=s, inputs=[(N.STORYBOARD, s.key)],
+                prompt=_edited_prompt(clip, clip_prompt(s)),
+                parameters={"aspectRatio": ratio, "durationSeconds": duration,
+                            "dialogue": dialogue},
+                provider=f"video:{video_provider}", model=video_model, current=clip,
+                context={"dialogue": dialogue},
+            ))  # fmt: skip
+            clips.append((N.CLIP, s.key))
+        if clips:
+            nodes.append(Node(
+                node=N.EPISODE_CUT, target_key=e.key, entity=e, inputs=clips,
+                prompt=f"Episode {e.number}: {e.title}", parameters={"scenes": len(clips)},
+                provider=f"assembly:{ASSEMBLY[0]}", model=ASSEMBLY[1],
+                current=slot(e, N.EPISODE_CUT),
+            ))  # fmt: skip
+    graph = {n.key: n for n in nodes}
+    for n in nodes:  # inputs always come earlier in `nodes`
+        n.fingerprint = fingerprint_of(
+            node=n.node, provider=n.provider, model=n.model, prompt=n.prompt,
+            parameters=n.parameters,
+            inputs=[graph[k].output_fingerprint for k in n.inputs if k in graph],
+        )  # fmt: skip
+        n.satisfied = satisfies(n.current, n.fingerprint)
+        n.estimate_usd = estimate(n)
+    return graph
+
+
+def portrait_prompt(c: Character) -> str:
+    role = f", {c.role}" if c.role else ""
+    look = f" {c.appearance.strip()}" if c.appearance.strip() else ""
+    return f"Character portrait of {c.name}{role}.{look} Vertical 9:16, head and shoulders."
+
+
+def audition_prompt(c: Character) -> str:
+    about = f" {c.description.strip()}" if c.description.strip() else ""
+    return f"{c.name} turns to the camera and introduces themself.{about}"
+
+
+def scene_prompt(s: Scene) -> str:
+    if s.visual_prompt.strip():
+        return s.visual_prompt.strip()
+    where = ", ".join(p for p in (s.location, s.time_of_day) if p)
+    return f"{s.title}. {where}. {s.description}".strip()
+
+
+def clip_prompt(s: Scene) -> str:
+    return f"{scene_prompt(s)} The scene plays out: {s.description}".strip()
+
+
+def estimate(n: Node) -> float | None:
+    if n.kind == "image":
+        return estimate_cost(n.model, Usage(images=1))
+    if n.kind == "video":
+        return estimate_cost(n.model, Usage(video_seconds=n.parameters["durationSeconds"]))
+    return 0.0
+
+
+# ---------------------------------------------------------------- planning a run
+@dataclass
+class Plan:
+    to_make: list[Node]
+    satisfied: list[Node]
+    # Edges among the nodes to make: inputs outside the run are satisfied already.
+    edges: dict[Key, list[Key]]
+
+    def cost_by_provider(self) -> dict[str, float | None]:
+        costs: dict[str, float | None] = {}
+        for n in self.to_make:
+            name = n.provider
+            if n.estimate_usd is None or costs.get(name, 0.0) is None:
+                costs[name] = None
+            else:
+                costs[name] = round(costs.get(name, 0.0) + n.estimate_usd, 6)
+        return costs
+
+    def total_cost(self) -> float | None:
+        costs = list(self.cost_by_provider().values())
+        return None if None in costs else round(sum(costs), 6)
+
+
+def scope_roots(graph: dict[Key, Node], *, scope: str, key: str | None, drama: Drama) -> list[Key]:
+    """The nodes a scope asks for: all, an episode's, a character's or a scene's."""
+    if scope == "drama":
+        return list(graph)
+    if scope == "character":
+        return [k for k in graph if k[1] == key and k[0] in (N.PORTRAIT, N.AUDITION)]
+    if scope == "scene":
+        return [k for k in graph if k[1] == key and k[0] in (N.STORYBOARD, N.CLIP)]
+    if scope == "episode":
+        scenes = set(
+            Scene.objects.filter(drama=drama, episode__key=key).values_list("key", flat=True)
+        )
+        return [k for k in graph if (k[0] in (N.STORYBOARD, N.CLIP) and k[1] in scenes)
+                or k == (N.EPISODE_CUT, key)]  # fmt: skip
+    raise PlanError(f"unknown scope {scope!r}")
+
+
+def expand_kinds(kinds: list[str] | None) -> set[str] | None:
+    if not kinds:
+        return None
+    chosen: set[str] = set()
+    for word in kinds:
+        if word not in KIND_WORDS:
+            raise PlanError(f"unknown kind {word!r}; use one of {', '.join(sorted(KIND_WORDS))}")
+        chosen |= KIND_WORDS[word]
+    return chosen
+
+
+def plan(
+    drama: Drama,
+    *,
+    scope: str = "drama",
+    key: str | None = None,
+    kinds: list[str] | None = None,
+    force: bool = False,
+) -> Plan:
+    """The nodes a run makes: the scope's (of the chosen kinds) that are not satisfied, or all
+    of them with `force`, plus whatever they wait for that is not made yet."""
+    graph = drama_graph(drama)
+    chosen = expand_kinds(kinds)
+    roots = [k for k in scope_roots(graph, scope=scope, key=key, drama=drama)
+             if chosen is None or k[0] in chosen]  # fmt: skip
+    make: set[Key] = set()
+    satisfied: list[Node] = []
+    pending = [k for k in roots if force or not graph[k].satisfied]
+    satisfied = [graph[k] for k in roots if not (force or not graph[k].satisfied)]
+    while pending:
+        k = pending.pop()
+        if k in make:
+            continue
+        make.add(k)
+        pending.extend(i for i in graph[k].inputs if i in graph and not graph[i].satisfied)
+    ordered = [n for k, n in graph.items() if k in make]
+    edges = {n.key: [i for i in n.inputs if i in make] for n in ordered}
+    return Plan(to_make=ordered, satisfied=satisfied, edges=edges)

@@ -1,0 +1,264 @@
+"""What each node of a run does when a worker takes it: make its asset, or find it made.
+
+- images (portrait, storyboard): one call to the image provider, inputs as reference images;
+- video (audition, clip): submit the render, then let go; short poll tasks follow at the
+  service's suggested interval until it is done, then the video is downloaded;
+- episode cut: the episode's clips joined with ffmpeg, the dialogue as subtitles.
+
+A submit whose outcome is unknown is never sent again automatically: the node looks for the
+render on the service, and fails with a clear error if it is not there.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from django.conf import settings
+
+from assets import detect
+from assets.models import Asset
+from assets.services import AssetContent, asset_store
+from dramas.models import Scene
+from generation import assembly, dag
+from generation.models import Job
+from generation.providers.base import ImageRequest, ProviderError, ReferenceImage, VideoRequest
+from generation.providers.registry import image_provider, video_provider
+from generation.services import (
+    job_fail,
+    job_finish,
+    job_record_calls,
+    job_requeue,
+    job_save_metadata,
+    job_unclaim,
+    job_wait_for_render,
+)
+from generation.slots import slot_acquire
+
+UNKNOWN_SUBMIT = (
+    "submit outcome unknown — retrying may bill again: the render request was sent but no "
+    "answer came back, and the render could not be found on the service. Check the service's "
+    "console; retry this node only if the render is not there."
+)
+
+
+def node_now(job: Job) -> tuple[dag.Node | None, dict]:
+    """The node as the drama's rows and current assets describe it now."""
+    if job.target_type == "scene":
+        scenes: set[str] = {job.target_key}
+    elif job.target_type == "episode":
+        scenes = set(
+            Scene.objects.filter(drama_id=job.drama_id, episode__key=job.target_key).values_list(
+                "key", flat=True
+            )
+        )
+    else:
+        scenes = set()
+    graph = dag.drama_graph(job.drama, scenes=scenes)
+    return graph.get((job.node, job.target_key)), graph
+
+
+def run_node(*, job: Job) -> str:
+    node, graph = node_now(job)
+    if node is None:
+        return _fail(job, f"the {job.target_type} {job.target_key} is no longer in the drama")
+    in_flight = job.render is not None or "submitting" in job.metadata
+    if node.satisfied and not job.metadata.get("force") and not in_flight:
+        # Made already (an earlier run, a resumed one, an upload): no provider call.
+        return _finish(job, node.current, satisfied=True)
+    missing = [k for k in node.inputs if k in graph and graph[k].current is None]
+    if missing:
+        return _fail(job, f"its input {missing[0][0]} of {missing[0][1]} has no asset")
+    if not slot_acquire(job=job):
+        job_unclaim(job=job)
+        return "waiting for a provider slot"
+    job.fingerprint = node.fingerprint
+    if node.kind == "image":
+        return _make_image(job, node, graph)
+    if node.kind == "video":
+        return _make_video(job, node, graph)
+    return _make_cut(job, node, graph)
+
+
+# ---------------------------------------------------------------- finishing a node
+def _finish(job: Job, asset: Asset | None, *, satisfied: bool = False) -> str:
+    def link() -> dict:
+        Job.objects.filter(pk=job.pk).update(asset=asset, fingerprint=job.fingerprint)
+        return {"assetId": asset.public_id if asset else None, "satisfied": satisfied}
+
+    done = job_finish(job=job, status=Job.Status.COMPLETED, apply=link)
+    return Job.Status.COMPLETED if done else "lease lost"
+
+
+def _store(job: Job, node: dag.Node, *, data: bytes, provider: str, model: str, extra: dict):
+    """Stores the made asset as the entity's current version, in the finishing transaction."""
+    found = detect.sniff(data)
+    drama = job.drama
+    edited = node.current is not None and node.current.metadata.get("promptEdited")
+    content = AssetContent(
+        data=data,
+        content_type=found.content_type,
+        ext=found.ext,
+        media_type=found.media_type,
+        kind=node.node,
+        prompt=node.prompt,
+        provider=provider,
+        model=model,
+        parameters=node.parameters,
+        fingerprint=node.fingerprint,
+        metadata={"source": "generated", "jobId": job.public_id, "prompt": node.prompt,
+                  **({"promptEdited": True} if edited else {}), **extra},
+    )  # fmt: skip
+
+    def store() -> dict:
+        asset = asset_store(owner=drama.owner, project=drama.public_id, content=content,
+                            entity=node.entity, job=job)  # fmt: skip
+        Job.objects.filter(pk=job.pk).update(asset=asset, fingerprint=node.fingerprint)
+        return {"assetId": asset.public_id, "version": asset.version}
+
+    done = job_finish(job=job, status=Job.Status.COMPLETED, apply=store)
+    return Job.Status.COMPLETED if done else "lease lost"
+
+
+def _fail(job: Job, error: str) -> str:
+    return job_fail(job=job, error=error)
+
+
+def _read(asset: Asset) -> bytes:
+    with asset.file.open("rb") as handle:
+        return handle.read()
+
+
+def _references(node: dag.Node, graph: dict) -> tuple[ReferenceImage, ...]:
+    images = [graph[k].current for k in node.inputs if k in graph]
+    return tuple(ReferenceImage(data=_read(a), mime_type=a.content_type) for a in images if a)
+
+
+# ---------------------------------------------------------------- images
+def _make_image(job: Job, node: dag.Node, graph: dict) -> str:
+    provider = image_provider()
+    request = ImageRequest(
+        prompt=node.prompt,
+        kind=node.node,
+        references=_references(node, graph),
+        aspect_ratio=node.parameters["aspectRatio"],
+        context=node.context,
+    )
+    try:
+        result = provider.generate(request)
+    finally:
+        job_record_calls(job=job, calls=provider.calls)
+    return _store(job, node, data=result.data, provider=provider.name, model=result.model,
+                  extra=result.metadata)  # fmt: skip
+
+
+# ---------------------------------------------------------------- video
+def _make_video(job: Job, node: dag.Node, graph: dict) -> str:
+    handle = job.render
+    provider = video_provider(handle.get("provider") if handle else None)
+    try:
+        if handle is None:
+            handle = _submit(job, provider, _video_request(node, graph))
+            if handle is None:
+                return Job.Status.FAILED
+        return _poll(job, node, provider, handle)
+    finally:
+        job_record_calls(job=job, calls=provider.calls)
+
+
+def _video_request(node: dag.Node, graph: dict) -> VideoRequest:
+    references = _references(node, graph)
+    return VideoRequest(
+        prompt=node.prompt,
+        duration_seconds=node.parameters["durationSeconds"],
+        aspect_ratio=node.parameters["aspectRatio"],
+        reference=references[0] if references else None,
+        context=node.context,
+    )
+
+
+def _submit(job: Job, provider, request: VideoRequest) -> dict | None:
+    """Starts the render once; returns its handle, or None when the node has failed."""
+    since = job.metadata.get("submitting")
+    if since is None:
+        # Written before the request goes out: a worker that dies in the middle leaves this
+        # mark, and whoever takes the node over looks for the render instead of sending again.
+        job.metadata["submitting"] = time.time()
+        if not job_save_metadata(job=job):
+            return None
+        try:
+            handle = provider.submit(request)
+        except ProviderError as exc:
+            if not exc.outcome_unknown:
+                job.metadata.pop("submitting", None)
+                job_save_metadata(job=job)
+                raise
+            handle = _find(provider, request, since=job.metadata["submitting"])
+    else:
+        handle = _find(provider, request, since=since)
+    if handle is None:
+        job_fail(job=job, error=UNKNOWN_SUBMIT)
+        return None
+    job.metadata.pop("submitting", None)
+    job.metadata["render"] = handle
+    job.metadata["submittedAt"] = time.time()
+    job.provider_job_id = str(handle.get("id", ""))[:200] or "submitted"
+    # Kept on the row before anything else can go wrong; the first poll follows at once.
+    if not job_save_metadata(job=job):
+        return None
+    return handle
+
+
+def _find(provider, request: VideoRequest, *, since: float) -> dict | None:
+    find = getattr(provider, "find", None)
+    if find is None:
+        return None
+    return find(request, since=since)
+
+
+def _poll(job: Job, node: dag.Node, provider, handle: dict) -> str:
+    status = provider.poll(handle)
+    if status.state in ("queued", "running"):
+        job.metadata["renderProgress"] = status.progress
+        wait = status.poll_after if status.poll_after is not None else settings.VIDEO_POLL_SECONDS
+        job_wait_for_render(job=job, poll_in=wait)
+        return "rendering"
+    if status.state == "failed":
+        job.metadata.pop("render", None)
+        job.provider_job_id = ""
+        job_save_metadata(job=job)
+        error = f"the render failed at the service: {status.error or 'no reason given'}"
+        if status.retryable and job.attempts < job.max_attempts:
+            job_requeue(job=job, error=error)
+            return Job.Status.QUEUED
+        return _fail(job, error)
+    result = provider.download(handle)
+    job_record_calls(job=job, calls=provider.calls)
+    extra = {**result.metadata, "durationSeconds": result.duration_seconds}
+    return _store(job, node, data=result.data, provider=provider.name, model=result.model,
+                  extra=extra)  # fmt: skip
+
+
+# ---------------------------------------------------------------- the episode cut
+def _make_cut(job: Job, node: dag.Node, graph: dict) -> str:
+    with tempfile.TemporaryDirectory(prefix="cut-") as tmp:
+        scenes = []
+        for n, key in enumerate(node.inputs):
+            clip = graph[key]
+            path = Path(tmp) / f"{n:03d}.mp4"
+            path.write_bytes(_read(clip.current))
+            lines = tuple(
+                assembly.CutLine(speaker=d["speaker"], text=d["line"])
+                for d in clip.parameters.get("dialogue", [])
+            )
+            scenes.append(assembly.CutScene(video=path, lines=lines))
+        try:
+            cut = assembly.assemble_episode(scenes, Path(tmp) / "cut.mp4")
+        except assembly.AssemblyError as exc:
+            return _fail(job, f"the episode cut could not be assembled: {exc}")
+        data = cut.path.read_bytes()
+    return _store(job, node, data=data, provider="assembly", model=node.model,
+                  extra={"durationSeconds": round(cut.duration, 3), "scenes": len(scenes),
+                         "subtitles": len(cut.cues), "width": cut.width,
+                         "height": cut.height})  # fmt: skip

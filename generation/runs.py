@@ -1,0 +1,360 @@
+"""Runs of the DAG: start one from a plan, release nodes as their inputs finish, skip what
+waits on a failure, end the run, cancel and retry it.
+
+A run is a parent job (kind `dag`) with one child per node and the dependencies between
+them. A node is released the moment all its own inputs are done; in `level` mode (the
+benchmark's baseline) only once every node of the levels before it has finished.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.db.models.functions import Now
+from django.utils import timezone
+
+from dramaplatform.api import Conflict
+from dramas import services as drama_services
+from dramas.models import Drama
+from generation import dag
+from generation.models import Job
+from generation.providers.registry import video_provider
+from generation.services import jobs_enqueue
+from generation.slots import next_waiting, slot_release
+
+logger = logging.getLogger(__name__)
+NODE_KINDS = (Job.Kind.IMAGE, Job.Kind.VIDEO, Job.Kind.ASSEMBLY)
+
+
+class RunInProgress(Conflict):
+    """A second run of a drama while one is going."""
+
+    def __init__(self, run: Job):
+        super().__init__(
+            f"A generation run of this drama is in progress ({run.public_id}); wait for it, "
+            "or cancel it first."
+        )
+        self.run = run
+
+
+def active_run(drama: Drama) -> Job | None:
+    return (
+        Job.objects.filter(drama=drama, kind=Job.Kind.DAG, parent=None, status__in=Job.ACTIVE)
+        .order_by("-id")
+        .first()
+    )
+
+
+def plan_summary(p: dag.Plan) -> dict:
+    """The dry run's answer: what would be made, what is made already, and what it costs."""
+
+    def row(n: dag.Node) -> dict:
+        return {
+            "node": n.node,
+            "target_type": n.target_type,
+            "target_key": n.target_key,
+            "provider": n.provider,
+            "model": n.model,
+            "level": n.level,
+            "estimated_cost_usd": n.estimate_usd,
+            "depends_on": [f"{k[0]}:{k[1]}" for k in p.edges.get(n.key, [])],
+        }
+
+    return {
+        "to_make": [row(n) for n in p.to_make],
+        "satisfied": [row(n) for n in p.satisfied],
+        "estimated_cost_usd": {"by_provider": p.cost_by_provider(), "total": p.total_cost()},
+    }
+
+
+@transaction.atomic
+def run_start(
+    *,
+    drama: Drama,
+    scope: str = "drama",
+    key: str | None = None,
+    kinds: list[str] | None = None,
+    force: bool = False,
+) -> Job:
+    """Plans the run and queues the nodes that can start; 409 while another run is going."""
+    # One run at a time per drama: the row lock orders two requests that arrive together.
+    drama = Drama.objects.select_for_update().get(pk=drama.pk)
+    drama_services.require_script(drama=drama)
+    running = active_run(drama)
+    if running is not None:
+        raise RunInProgress(running)
+    p = dag.plan(drama, scope=scope, key=key, kinds=kinds, force=force)
+    options = {"scope": scope, "key": key, "kinds": kinds or [], "force": force,
+               "scheduling": settings.DAG_SCHEDULING}  # fmt: skip
+    run = Job.objects.create(
+        drama=drama,
+        kind=Job.Kind.DAG,
+        status=Job.Status.RUNNING,
+        target_type=scope if scope != "drama" else "",
+        target_key=key or "",
+        metadata={**options, "estimatedCostUsd": p.total_cost(), **plan_counts(p)},
+        started_at=Now(),
+        max_attempts=1,
+    )
+    children = [_node_job(run, n, force=force) for n in p.to_make]
+    children += [_satisfied_job(run, n) for n in p.satisfied]
+    Job.objects.bulk_create(children)
+    by_key = {(c.node, c.target_key): c for c in children}
+    through = Job.depends_on.through
+    through.objects.bulk_create(
+        [
+            through(from_job_id=by_key[k].pk, to_job_id=by_key[i].pk)
+            for k, inputs in p.edges.items()
+            for i in inputs
+        ]
+    )
+    drama_services.drama_set_status(drama_id=drama.pk, status=Drama.Status.GENERATING)
+    _release(run, [c for c in children if c.status == Job.Status.PENDING and not p.edges[
+        (c.node, c.target_key)]])  # fmt: skip
+    _maybe_end(run)
+    return run
+
+
+def plan_counts(p: dag.Plan) -> dict:
+    return {"planned": len(p.to_make), "alreadySatisfied": len(p.satisfied)}
+
+
+def _node_job(run: Job, n: dag.Node, *, force: bool) -> Job:
+    return Job(
+        drama_id=run.drama_id,
+        parent=run,
+        kind=dag.JOB_KIND[n.kind],
+        node=n.node,
+        target_type=n.target_type,
+        target_key=n.target_key,
+        provider=n.provider,
+        fingerprint=n.fingerprint,
+        level=n.level,
+        prompt=n.prompt,
+        status=Job.Status.PENDING,
+        max_attempts=1 + settings.MAX_RETRIES,
+        metadata={"force": force, "estimatedCostUsd": n.estimate_usd, "model": n.model},
+    )
+
+
+def _satisfied_job(run: Job, n: dag.Node) -> Job:
+    now = timezone.now()
+    return Job(
+        drama_id=run.drama_id,
+        parent=run,
+        kind=dag.JOB_KIND[n.kind],
+        node=n.node,
+        target_type=n.target_type,
+        target_key=n.target_key,
+        provider=n.provider,
+        fingerprint=n.fingerprint,
+        level=n.level,
+        prompt=n.prompt,
+        status=Job.Status.COMPLETED,
+        asset=n.current,
+        result={"satisfied": True, "assetId": n.current.public_id if n.current else None},
+        metadata={"satisfied": True, "model": n.model},
+        started_at=now,
+        completed_at=now,
+    )
+
+
+# ---------------------------------------------------------------- releasing nodes
+def _release(run: Job, jobs: list[Job]) -> None:
+    """Queues the nodes whose inputs are done, or holds clips for approval when required."""
+    if not jobs:
+        return
+    if run.metadata.get("scheduling", "dependency") == "level":
+        # Only the lowest level that still has unfinished nodes may run.
+        unfinished = Job.objects.filter(parent=run).exclude(status__in=Job.FINISHED)
+        floor = unfinished.order_by("level").values_list("level", flat=True).first()
+        jobs = [j for j in jobs if floor is None or j.level <= floor]
+    gated = [j.pk for j in jobs if _needs_approval(j)]
+    ready = [j.pk for j in jobs if j.pk not in gated]
+    if gated:
+        Job.objects.filter(pk__in=gated, status=Job.Status.PENDING).update(
+            status=Job.Status.AWAITING_APPROVAL
+        )
+    if ready:
+        Job.objects.filter(pk__in=ready, status=Job.Status.PENDING).update(status=Job.Status.QUEUED)
+        jobs_enqueue(job_ids=ready)
+
+
+def _needs_approval(job: Job) -> bool:
+    if not settings.REQUIRE_STORYBOARD_APPROVAL or job.node != Job.Node.CLIP:
+        return False
+    from assets.models import Asset
+
+    return not Asset.objects.filter(
+        drama_id=job.drama_id,
+        scene__key=job.target_key,
+        kind=Asset.Kind.STORYBOARD,
+        is_current=True,
+        review_status=Asset.Review.APPROVED,
+    ).exists()
+
+
+def _ready_dependants(run: Job, job: Job) -> list[Job]:
+    """Pending nodes of the run that wait on `job` and on nothing unfinished any more."""
+    waiting = (
+        Job.objects.filter(depends_on=job, status=Job.Status.PENDING)
+        .annotate(open=Count("depends_on", filter=~Q(depends_on__status=Job.Status.COMPLETED)))
+        .filter(open=0)
+    )
+    return list(waiting)
+
+
+def _ready_nodes(run: Job) -> list[Job]:
+    """The run's pending nodes whose inputs are all done."""
+    pending = (
+        Job.objects.filter(parent=run, status=Job.Status.PENDING)
+        .annotate(open=Count("depends_on", filter=~Q(depends_on__status=Job.Status.COMPLETED)))
+        .filter(open=0)
+    )
+    return list(pending)
+
+
+def node_finished(job: Job) -> None:
+    """Outcome effects of a node, inside its finishing transaction."""
+    # Siblings finish one at a time: the last one to finish sees every other's outcome.
+    run = Job.objects.select_for_update().get(pk=job.parent_id)
+    freed = slot_release(job=job)
+    if job.status == Job.Status.COMPLETED:
+        if run.metadata.get("scheduling") == "level":
+            _release(run, _ready_nodes(run))
+        else:
+            _release(run, _ready_dependants(run, job))
+    elif job.status in (Job.Status.FAILED, Job.Status.SKIPPED, Job.Status.CANCELLED):
+        _skip_dependants(job)
+        if run.metadata.get("scheduling") == "level":
+            _release(run, _ready_nodes(run))
+    if freed:
+        waiting = next_waiting(provider=job.provider, exclude=job.pk)
+        if waiting is not None:
+            jobs_enqueue(job_ids=[waiting])
+    _maybe_end(run)
+
+
+def _skip_dependants(job: Job) -> None:
+    frontier = [job.pk]
+    reason = f"skipped: {job.node or job.kind} {job.target_key} did not complete"
+    while frontier:
+        waiting = list(
+            Job.objects.filter(
+                depends_on__in=frontier,
+                status__in=(Job.Status.PENDING, Job.Status.AWAITING_APPROVAL),
+            ).values_list("pk", flat=True)
+        )
+        Job.objects.filter(pk__in=waiting).update(
+            status=Job.Status.SKIPPED, error=reason, completed_at=Now()
+        )
+        frontier = waiting
+
+
+def _maybe_end(run: Job) -> None:
+    """Ends the run once no node is left to do: completed, partial or failed."""
+    counts = dict(
+        Job.objects.filter(parent=run).values_list("status").annotate(n=Count("id")).order_by()
+    )
+    if any(counts.get(s) for s in Job.ACTIVE):
+        return
+    completed = counts.get(Job.Status.COMPLETED, 0)
+    total = sum(counts.values())
+    if counts.get(Job.Status.CANCELLED):
+        return  # a cancelled run was ended by the cancel
+    status = (
+        Job.Status.COMPLETED
+        if completed == total
+        else Job.Status.PARTIAL
+        if completed
+        else Job.Status.FAILED
+    )
+    ended = Job.objects.filter(pk=run.pk, status=Job.Status.RUNNING).update(
+        status=status, completed_at=Now()
+    )
+    if ended:
+        drama_status = (
+            Drama.Status.PRODUCED if status == Job.Status.COMPLETED else Drama.Status.READY
+        )
+        drama_services.drama_set_status(drama_id=run.drama_id, status=drama_status)
+
+
+# ---------------------------------------------------------------- cancel and retry
+@transaction.atomic
+def run_cancel(*, run: Job) -> Job:
+    """Stops the run: nodes not started are cancelled; renders in flight are cancelled at the
+    service where it can; a node working in a worker is abandoned (its result is not kept)."""
+    run = Job.objects.select_for_update().get(pk=run.pk)
+    if run.status not in Job.ACTIVE:
+        raise Conflict(f"The run is {run.status}; only a run in progress can be cancelled.")
+    open_nodes = Job.objects.filter(parent=run, status__in=Job.ACTIVE)
+    renders = [(j.pk, j.render) for j in open_nodes.exclude(provider_job_id="") if j.render]
+    open_nodes.update(
+        status=Job.Status.CANCELLED,
+        error="cancelled",
+        completed_at=Now(),
+        lease_owner="",
+        lease_expires_at=None,
+    )
+    from generation.models import ProviderSlot
+
+    ProviderSlot.objects.filter(job__parent=run).update(job=None)
+    Job.objects.filter(pk=run.pk).update(status=Job.Status.CANCELLED, completed_at=Now())
+    drama_services.drama_set_status(drama_id=run.drama_id, status=Drama.Status.READY)
+    if renders:
+        transaction.on_commit(lambda: _cancel_renders(renders))
+    run.refresh_from_db()
+    return run
+
+
+def _cancel_renders(renders: list[tuple[int, dict]]) -> None:
+    for job_id, handle in renders:
+        outcome = "not supported by the service"
+        try:
+            provider = video_provider(handle.get("provider"))
+            cancel = getattr(provider, "cancel", None)
+            if cancel is not None and cancel(handle):
+                outcome = "cancelled at the service"
+        except Exception as exc:  # the run is cancelled either way; say what the service did
+            outcome = f"cancel at the service failed: {exc}"
+            logger.warning("job %s: %s", job_id, outcome)
+        Job.objects.filter(pk=job_id).update(error=f"cancelled; render {outcome}")
+
+
+@transaction.atomic
+def run_retry(*, run: Job) -> Job:
+    """Runs the failed, skipped and cancelled nodes again; completed ones are kept.
+
+    This is the operator's explicit decision, so a node whose submit had an unknown outcome
+    is submitted again.
+    """
+    run = Job.objects.select_for_update().get(pk=run.pk)
+    if run.status in Job.ACTIVE:
+        raise Conflict("The run is still in progress: cancel it first, or wait for it to end.")
+    drama = Drama.objects.select_for_update().get(pk=run.drama_id)
+    other = active_run(drama)
+    if other is not None:
+        raise RunInProgress(other)
+    again = Job.objects.filter(
+        parent=run, status__in=(Job.Status.FAILED, Job.Status.SKIPPED, Job.Status.CANCELLED)
+    )
+    if not again.exists():
+        raise Conflict("Nothing to retry: every node of this run completed.")
+    for job in again:
+        meta = {k: v for k, v in job.metadata.items() if k not in ("render", "submitting")}
+        meta["retries"] = meta.get("retries", 0) + 1
+        job.metadata = meta
+    Job.objects.bulk_update(list(again), ["metadata"])
+    again.update(
+        status=Job.Status.PENDING, error="", attempts=0, provider_job_id="", started_at=None,
+        completed_at=None, not_before=None, lease_owner="", lease_expires_at=None,
+    )  # fmt: skip
+    Job.objects.filter(pk=run.pk).update(status=Job.Status.RUNNING, completed_at=None)
+    run.refresh_from_db()
+    drama_services.drama_set_status(drama_id=drama.pk, status=Drama.Status.GENERATING)
+    _release(run, _ready_nodes(run))
+    _maybe_end(run)
+    return run
