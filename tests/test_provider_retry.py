@@ -6,11 +6,11 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from dramas.models import Drama
-from dramas.services import script_critique_job
 from generation.models import Job
 from generation.providers import pricing
 from generation.providers.base import ProviderError, Usage
 from generation.providers.retry import backoff, call_with_retries, retry_after_from_headers
+from generation.script_jobs import script_critique_job
 from generation.services import job_create
 
 
@@ -149,6 +149,70 @@ def test_an_operator_can_override_prices(settings):
     assert pricing.estimate_cost("gpt-6.1-sol", Usage(input_tokens=500_000)) == 2.0
     assert pricing.estimate_cost("my-model", Usage(images=3)) == 3.0
     assert pricing.estimate_cost("nobody-knows", Usage(images=3)) is None
+
+
+def test_a_flash_image_costs_what_the_3_1_model_costs_at_1k(settings):
+    settings.PRICES_JSON = ""
+
+    assert pricing.estimate_cost("gemini-3.1-flash-image", Usage(images=1)) == 0.067
+    assert pricing.estimate_cost("gemini-3.1-flash-image", Usage(images=10)) == 0.67
+
+
+@pytest.mark.parametrize(
+    ("size", "per_second"),
+    [("720x1280", 0.30), ("1280x720", 0.30), ("1024x1792", 0.50), ("1792x1024", 0.50), ("", 0.30)],
+)
+def test_sora_2_pro_costs_more_a_second_at_its_larger_sizes(settings, size, per_second):
+    settings.PRICES_JSON = ""
+
+    cost = pricing.estimate_cost("sora-2-pro", Usage(video_seconds=8), size=size)
+
+    assert cost == pytest.approx(8 * per_second)
+
+
+def test_a_price_that_does_not_depend_on_the_size_ignores_it(settings):
+    settings.PRICES_JSON = ""
+
+    assert pricing.estimate_cost("sora-2", Usage(video_seconds=8), size="1024x1792") == 0.8
+    assert pricing.estimate_cost("sora-2", Usage(video_seconds=8)) == 0.8
+
+
+def test_an_operator_can_price_video_by_size(settings):
+    settings.PRICES_JSON = (
+        '{"wan-3": {"per_video_second": 0.05, "per_video_second_by_size": {"1080x1920": 0.08}}}'
+    )
+
+    assert pricing.estimate_cost("wan-3", Usage(video_seconds=10), size="1080x1920") == 0.8
+    assert pricing.estimate_cost("wan-3", Usage(video_seconds=10), size="720x1280") == 0.5
+    assert "per video second at 1080x1920 $0.08" in pricing.describe_prices("wan-3")
+
+
+@pytest.mark.parametrize(
+    ("model", "work", "cost"),
+    [
+        ("gemini-3.1-flash-image", {"images": 3}, 0.201),
+        ("sora-2-pro", {"video_seconds": 12, "size": "1024x1792"}, 6.0),
+        ("gemini-omni-1.2-flash", {"video_seconds": 8}, 0.8),
+        ("offline-video-1", {"video_seconds": 8}, 0.0),
+        ("nobody-knows", {"images": 1}, None),
+    ],
+)
+def test_it_estimates_what_a_node_will_cost_before_it_runs(settings, model, work, cost):
+    settings.PRICES_JSON = ""
+
+    assert pricing.estimate_node_cost(model, **work) == (
+        pytest.approx(cost) if cost is not None else None
+    )
+
+
+def test_the_call_record_is_priced_at_the_size_given(settings):
+    settings.PRICES_JSON = ""
+    calls, waits = [], []
+
+    run(Flaky(), calls, waits, model="sora-2-pro", size="1792x1024",
+        usage_of=lambda _: Usage(video_seconds=4))  # fmt: skip
+
+    assert calls[0].cost_usd == pytest.approx(2.0)
 
 
 @pytest.mark.parametrize("raw", ["not json", '["a"]', '{"m": 3}'])

@@ -44,12 +44,14 @@ def call_with_retries(
     usage_of: Callable[[T], Usage] | None = None,
     retries: bool = True,
     sleep: Callable[[float], None] | None = None,
+    size: str = "",
 ) -> T:
     """Runs `call` until it succeeds, fails for good, or the tries run out.
 
     Appends one CallRecord to `calls` either way, with the usage of every try (failed tries
-    that the service still billed included). With `retries=False` (a submit that could bill
-    twice) it tries once and leaves the decision to the job.
+    that the service still billed included), priced at `size` where the model's price depends
+    on the video size. With `retries=False` (a submit that could bill twice) it tries once and
+    leaves the decision to the job.
     """
     tries = 1 + (settings.MAX_RETRIES if retries else 0)
     started = time.monotonic()
@@ -72,14 +74,14 @@ def call_with_retries(
             error.tries = attempt
             if error.retryable and attempt < tries:
                 error.defer_seconds = wait
-            calls.append(_record(provider, model, operation, started, attempt, spent, error))
+            calls.append(_record(provider, model, operation, started, attempt, spent, error, size))
             raise error from (exc if exc is not error else None)
         usage = spent + (usage_of(result) if usage_of else Usage())
-        calls.append(_record(provider, model, operation, started, attempt, usage, None))
+        calls.append(_record(provider, model, operation, started, attempt, usage, None, size))
         return result
 
 
-def _record(provider, model, operation, started, attempts, usage, error) -> CallRecord:
+def _record(provider, model, operation, started, attempts, usage, error, size) -> CallRecord:
     return CallRecord(
         provider=provider,
         model=model,
@@ -88,7 +90,9 @@ def _record(provider, model, operation, started, attempts, usage, error) -> Call
         attempts=attempts,
         usage=usage,
         # A failure that billed nothing has no cost to estimate.
-        cost_usd=estimate_cost(model, usage) if error is None or usage != Usage() else None,
+        cost_usd=(
+            estimate_cost(model, usage, size=size) if error is None or usage != Usage() else None
+        ),
         error=str(error) if error else "",
     )
 
