@@ -17,6 +17,7 @@ from django.conf import settings
 from PIL import Image, ImageDraw, ImageFont
 
 from generation.providers.base import CallRecord, ImageRequest, ImageResult, Usage
+from generation.providers.pricing import estimate_cost
 
 WIDTH, HEIGHT = 720, 1280
 LABEL = "OFFLINE PREVIEW"
@@ -196,7 +197,8 @@ class LocalImageProvider:
                 latency_ms=int((time.monotonic() - started) * 1000),
                 attempts=1,
                 usage=Usage(images=1),
-                cost_usd=0.0,
+                # Free, unless an operator prices the offline model (benchmarks, estimates).
+                cost_usd=estimate_cost(self.model, Usage(images=1)),
             )  # fmt: skip
         )
         return ImageResult(data=data, content_type="image/png", model=self.model,
