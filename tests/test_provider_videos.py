@@ -301,15 +301,132 @@ def test_it_sends_a_failed_submit_only_once(gateway, fake, waits):
     assert (gateway.calls[-1].operation, gateway.calls[-1].attempts) == ("submit", 1)
 
 
-def test_it_sends_a_hung_submit_only_once(settings, gateway, fake):
-    settings.PROVIDER_TIMEOUT = 1
-    fake.reply("create", Reply(delay=5))
+@pytest.mark.parametrize("fault", ["stall", "drop"])
+def test_it_says_a_submit_that_was_sent_but_not_answered_has_an_unknown_outcome(
+    settings, gateway, fake, fault
+):
+    settings.PROVIDER_TIMEOUT = 0.5
+    fake.submit_fault = fault
 
     with pytest.raises(ProviderError) as caught:
         GatewayVideoProvider().submit(request())
 
-    assert len(fake.requests_to("create")) == 1
-    assert (caught.value.retryable, caught.value.reason) == (True, "timeout")
+    # The gateway accepted it and may bill it: never a second submit from here.
+    assert fake.submits_received == 1
+    assert list(fake.videos) == ["video_0001"]
+    error = caught.value
+    assert (error.outcome_unknown, error.reason, error.retryable) == (True, "submit_unknown", True)
+    assert "outcome of the video gateway submit is unknown" in str(error)
+    assert "bill a second" in str(error)
+
+
+def test_it_says_a_submit_refused_before_sending_did_not_happen(settings, gateway, fake):
+    fake.stop()  # the port is closed: the connection is refused, nothing was sent
+
+    with pytest.raises(ProviderError) as caught:
+        GatewayVideoProvider().submit(request())
+
+    assert (caught.value.outcome_unknown, caught.value.reason) == (False, "connection")
+    assert caught.value.retryable is True
+
+
+def test_it_knows_the_outcome_of_a_submit_the_gateway_answered(gateway, fake):
+    fake.reply("create", error(503, "Service unavailable."))
+
+    with pytest.raises(ProviderError) as caught:
+        gateway.submit(request())
+
+    assert (caught.value.outcome_unknown, caught.value.reason) == (False, "server_error")
+
+
+# ---------------------------------------------------------------- find and cancel
+def test_it_finds_the_render_of_a_submit_whose_answer_was_lost(settings, gateway, fake):
+    settings.PROVIDER_TIMEOUT = 0.5
+    fake.submit_fault = "stall"
+    since = time.time()
+    with pytest.raises(ProviderError):
+        GatewayVideoProvider().submit(request())
+    fake.submit_fault = None
+
+    later = GatewayVideoProvider()
+    found = later.find(request(), since=since)
+
+    assert found == {
+        "provider": "gateway",
+        "model": "sora-2",
+        "id": "video_0001",
+        "seconds": 8,
+        "size": "720x1280",
+    }
+    assert fake.submits_received == 1
+    [listed] = fake.requests_to("list")
+    assert listed.query["order"] == ["desc"]
+    assert listed.headers["authorization"] == "Bearer gw-test"
+    assert [later.poll(found).state for _ in range(3)] == ["queued", "running", "completed"]
+    assert later.download(found).data == MP4_BYTES
+    assert later.calls[0].operation == "find"
+
+
+def test_it_finds_only_a_render_of_the_same_request(gateway, fake):
+    since = time.time()
+    gateway.submit(request(prompt="Another scene entirely."))
+    gateway.submit(request(duration_seconds=4))
+    gateway.submit(request(aspect_ratio="16:9"))
+    GatewayVideoProvider(model="sora-2-pro").submit(request())
+    wanted = gateway.submit(request())
+    gateway.submit(request(prompt="A later scene."))
+
+    assert gateway.find(request(), since=since)["id"] == wanted["id"]
+    assert gateway.find(request(prompt="Never submitted."), since=since) is None
+
+
+def test_it_does_not_find_a_render_submitted_before_the_time_given(gateway, fake):
+    old = gateway.submit(request())
+    fake.videos[old["id"]]["created_at"] -= 3600
+
+    assert gateway.find(request(), since=time.time() - 60) is None
+    assert gateway.find(request(), since=time.time() - 7200) == old
+
+
+def test_it_pages_through_the_renders_to_find_one(monkeypatch, gateway, fake):
+    monkeypatch.setattr("generation.providers.videos.FIND_PAGE", 2)
+    since = time.time()
+    wanted = gateway.submit(request())
+    for n in range(5):
+        gateway.submit(request(prompt=f"Scene {n}."))
+
+    assert gateway.find(request(), since=since) == wanted
+    pages = fake.requests_to("list")
+    assert [page.query.get("after") for page in pages] == [
+        None,
+        ["video_0005"],
+        ["video_0003"],
+    ]
+
+
+@pytest.mark.parametrize("status", [404, 405])
+def test_it_finds_nothing_on_a_gateway_that_cannot_list_renders(gateway, fake, status):
+    gateway.submit(request())
+    fake.reply("list", error(status, "Invalid URL (GET /v1/videos)"))
+
+    assert gateway.find(request(), since=0) is None
+
+
+def test_it_says_when_looking_for_a_render_failed(gateway, fake, waits):
+    fake.reply("list", *[error(503, "Service unavailable.")] * 3)
+
+    with pytest.raises(ProviderError) as caught:
+        gateway.find(request(), since=0)
+
+    assert (caught.value.retryable, caught.value.reason) == (True, "server_error")
+
+
+def test_it_cannot_cancel_a_render_and_says_so_without_a_call(gateway, fake):
+    handle = gateway.submit(request())
+
+    assert gateway.cancel(handle) is False
+    # DELETE /videos/{id} removes only finished videos: it is not sent as a cancel.
+    assert [r.method for r in fake.requests] == ["POST"]
 
 
 def test_it_waits_as_told_after_a_429_on_poll_then_succeeds(gateway, fake, waits):
@@ -406,6 +523,20 @@ def test_it_records_each_call_with_usage_and_cost(gateway, fake):
     assert sum(c.cost_usd or 0 for c in gateway.calls) == pytest.approx(0.80)
 
 
+@pytest.mark.parametrize(("size", "cost"), [("1024x1792", 4.0), ("720x1280", 2.4)])
+def test_it_prices_a_render_at_the_size_it_was_made(settings, fake, gateway, size, cost):
+    fake.steps = [{"status": "completed", "progress": 100}]
+    provider = GatewayVideoProvider(model="sora-2-pro")
+    resolution = "1080p" if size == "1024x1792" else "720p"
+    handle = provider.submit(request(duration_seconds=8, resolution=resolution))
+    provider.poll(handle)
+
+    provider.download(handle)
+
+    assert fake.requests_to("create")[0].fields["size"] == size
+    assert provider.calls[-1].cost_usd == pytest.approx(cost)
+
+
 # ---------------------------------------------------------------- model lifecycle
 @pytest.mark.parametrize(
     ("served", "state", "shutdown_date"),
@@ -413,6 +544,9 @@ def test_it_records_each_call_with_usage_and_cost(gateway, fake):
         (model_object("sora-2"), "available", None),
         (model_object("sora-2", shutdown_date="2099-01-31"), "retiring", "2099-01-31"),
         (model_object("sora-2", shutdown_date="2026-09-24"), "retired", "2026-09-24"),
+        # Some gateways send the date as Unix seconds.
+        (model_object("sora-2", shutdown_date=4_070_908_800), "retiring", "2099-01-01"),
+        (model_object("sora-2", shutdown_date=1_790_208_000), "retired", "2026-09-24"),
         (None, "unknown", None),
     ],
 )
@@ -425,6 +559,22 @@ def test_it_reports_the_model_lifecycle(gateway, fake, served, state, shutdown_d
     assert (lifecycle.provider, lifecycle.model) == ("gateway", "sora-2")
     assert (lifecycle.state, lifecycle.shutdown_date) == (state, shutdown_date)
     assert [r.path for r in fake.requests] == ["/v1/models/sora-2"]
+
+
+def test_it_leaves_the_model_unchecked_on_a_gateway_without_the_models_route(gateway, fake):
+    fake.serves_models = False
+
+    lifecycle = gateway.lifecycle()
+
+    assert lifecycle.state == "unchecked"
+    assert "does not answer GET /models/{id}" in lifecycle.detail
+    assert "HTTP 404" in lifecycle.detail
+
+
+def test_it_leaves_the_model_unchecked_when_the_models_route_is_not_allowed(gateway, fake):
+    fake.reply("model", error(405, "Method Not Allowed"))
+
+    assert gateway.lifecycle().state == "unchecked"
 
 
 def test_it_reports_an_unchecked_lifecycle_when_the_gateway_fails(gateway, fake):

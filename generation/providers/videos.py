@@ -7,17 +7,19 @@ any call, and an impossible request fails there, costing nothing.
 
 Wire format (openai SDK `client.videos`): `POST /videos` is always multipart (`prompt`, `model`,
 `seconds` as a string, `size`, file part `input_reference`, which must match `size`);
-`GET /videos/{id}`; `GET /videos/{id}/content?variant=video`.
+`GET /videos/{id}`; `GET /videos/{id}/content?variant=video`; `GET /videos?order=desc&limit=&after=`
+lists renders newest first. The protocol has no cancel: `DELETE /videos/{id}` only removes a
+finished or failed video.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from functools import cached_property
 
 import httpx2
@@ -35,9 +37,11 @@ from generation.providers.base import (
     VideoRequest,
     VideoResult,
     VideoStatus,
+    lifecycle_from_shutdown_date,
 )
 from generation.providers.openai_errors import common_error, service_message
 from generation.providers.retry import call_with_retries
+from generation.providers.transport import request_may_have_arrived, submit_unknown
 
 # The SDK marks `client.videos` deprecated because Sora is gone; the protocol lives on at the
 # gateways, so the warning says nothing useful here.
@@ -82,6 +86,13 @@ TRANSIENT_CODES = {
 MODEL_CODES = {"model_not_found", "invalid_model", "model_not_available"}
 
 _STATES = {"queued": "queued", "in_progress": "running", "completed": "completed"}
+
+# `find` looks this far back before `since`, in case the gateway's clock runs behind ours (its
+# `created_at` is whole seconds too), through at most FIND_LIMIT of the newest renders, asked
+# for FIND_PAGE at a time.
+CLOCK_SKEW = 5.0
+FIND_LIMIT = 500
+FIND_PAGE = 100
 
 
 def spec_for(model: str) -> ModelSpec:
@@ -273,10 +284,10 @@ class GatewayVideoProvider:
             model=model,
             operation="submit",
             calls=self.calls,
-            classify=self._classifier("submit", model),
+            classify=lambda exc: _submit_error(exc, model=model),
             retries=False,
         )
-        return {"provider": NAME, "model": model, "id": video.id, "seconds": seconds, "size": size}
+        return _handle(model, video.id, seconds, size)
 
     def poll(self, handle: dict) -> VideoStatus:
         """Where the render stands; `progress` is a fraction (the service sends percent)."""
@@ -334,6 +345,8 @@ class GatewayVideoProvider:
             calls=self.calls,
             classify=self._classifier("download", model),
             usage_of=lambda _: Usage(video_seconds=seconds),
+            # Some models cost more a second at larger sizes.
+            size=str(handle.get("size") or ""),
         )
         content_type = content.response.headers.get("content-type", "").split(";")[0].strip()
         return VideoResult(
@@ -345,31 +358,83 @@ class GatewayVideoProvider:
             metadata={"id": video_id, "size": handle.get("size"), "provider": NAME},
         )
 
+    def cancel(self, handle: dict) -> bool:
+        """False, and no call: the videos protocol has no cancel.
+
+        `DELETE /videos/{id}` (the SDK's `videos.delete`) removes a completed or failed video and
+        its files; it neither stops a render in flight nor its bill, so it is no cancel.
+        """
+        self._parts(handle)
+        return False
+
+    def find(self, request: VideoRequest, *, since: float) -> dict | None:
+        """The handle of a render of `request` submitted at or after `since`, if the gateway
+        lists one; else None.
+
+        Pages through `GET /videos` newest first and matches what `submit` would send: model,
+        prompt, seconds and size (the reference image is not listed, so renders that differ
+        only in it look alike). None as well when the gateway cannot list renders (404 or 405
+        there) or does not echo prompts; other failures raise ProviderError.
+        """
+        model = self.model
+        seconds = map_seconds(model, request.duration_seconds or settings.DEFAULT_VIDEO_DURATION)
+        size = map_size(model, request.aspect_ratio, request.resolution)
+        wanted = (model, request.prompt, str(seconds), size)
+        earliest = math.floor(since) - CLOCK_SKEW
+        client = self.client
+
+        def search() -> Video | None:
+            try:
+                for looked, video in enumerate(client.videos.list(order="desc", limit=FIND_PAGE)):
+                    if video.created_at < earliest or looked >= FIND_LIMIT:
+                        return None
+                    if (video.model, video.prompt, str(video.seconds), video.size) == wanted:
+                        return video
+            except openai.APIStatusError as exc:
+                if exc.status_code in (404, 405):
+                    return None  # a gateway that does not list renders
+                raise
+            return None
+
+        found = call_with_retries(
+            search,
+            provider=NAME,
+            model=model,
+            operation="find",
+            calls=self.calls,
+            classify=self._classifier("find", model),
+        )
+        return None if found is None else _handle(model, found.id, seconds, size)
+
     # ------------------------------------------------------------ the model
     def lifecycle(self) -> ModelLifecycle:
-        """What the gateway says of the model; gateways without `/models` give `unknown`."""
+        """What the gateway says of the model (`GET /models/{id}`).
+
+        `unknown` only when the gateway says so (a model error code); a gateway without the
+        route (404 without one, or 405) leaves the model `unchecked`.
+        """
         try:
             found = self.client.models.retrieve(self.model)
         except ProviderError as exc:
             return ModelLifecycle(NAME, self.model, "unchecked", detail=str(exc))
-        except openai.NotFoundError as exc:
-            return ModelLifecycle(
-                NAME, self.model, "unknown", detail=f"the gateway does not know it: {exc.message}"
-            )
+        except openai.APIStatusError as exc:
+            if exc.code in MODEL_CODES:
+                return ModelLifecycle(
+                    NAME, self.model, "unknown",
+                    detail=f"the gateway does not know it: {service_message(exc)}",
+                )  # fmt: skip
+            if exc.status_code in (404, 405):
+                return ModelLifecycle(
+                    NAME, self.model, "unchecked",
+                    detail=f"the gateway does not answer GET /models/{{id}} "
+                    f"(HTTP {exc.status_code}: {service_message(exc)})",
+                )  # fmt: skip
+            error = classify_error(exc, operation="lifecycle", model=self.model)
+            return ModelLifecycle(NAME, self.model, "unchecked", detail=str(error))
         except Exception as exc:  # a check reports every failure and never raises
             error = classify_error(exc, operation="lifecycle", model=self.model)
             return ModelLifecycle(NAME, self.model, "unchecked", detail=str(error))
-        shutdown = getattr(found, "shutdown_date", None)
-        if not shutdown:
-            return ModelLifecycle(NAME, self.model, "available")
-        try:
-            retired = date.fromisoformat(shutdown[:10]) <= datetime.now(tz=UTC).date()
-        except ValueError:
-            return ModelLifecycle(
-                NAME, self.model, "unchecked", detail=f"unreadable shutdown_date {shutdown!r}"
-            )
-        state = "retired" if retired else "retiring"
-        return ModelLifecycle(NAME, self.model, state, shutdown_date=shutdown[:10])
+        return lifecycle_from_shutdown_date(NAME, self.model, getattr(found, "shutdown_date", None))
 
     # ------------------------------------------------------------ helpers
     def _classifier(self, operation: str, model: str) -> Callable[[Exception], ProviderError]:
@@ -380,6 +445,20 @@ class GatewayVideoProvider:
         if handle.get("provider") != NAME or not handle.get("id") or not handle.get("model"):
             raise _invalid(f"not a gateway video handle: {handle!r}")
         return str(handle["id"]), str(handle["model"])
+
+
+def _handle(model: str, video_id: str, seconds: int, size: str) -> dict:
+    return {"provider": NAME, "model": model, "id": video_id, "seconds": seconds, "size": size}
+
+
+def _submit_error(exc: Exception, *, model: str) -> ProviderError:
+    """A failed submit; one that may have reached the gateway is of unknown outcome."""
+    error = classify_error(exc, operation="submit", model=model)
+    if error.reason in ("timeout", "connection") and request_may_have_arrived(
+        exc, unanswered=(openai.APIConnectionError,)
+    ):
+        return submit_unknown("video gateway", str(error))
+    return error
 
 
 def _poll_after(header: str | None) -> float | None:

@@ -14,6 +14,7 @@ context manager or call `start()` and `stop()`:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import threading
@@ -30,7 +31,9 @@ class Reply:
     """One scripted answer: a status, a body, headers, and a delay before it is sent.
 
     A `bytes` or `str` body is sent as it is; anything else as JSON (`None` as `{}`). Without a
-    `content_type` it is labelled for what it is: octet-stream, plain text or JSON.
+    `content_type` it is labelled for what it is: octet-stream, plain text or JSON. With `drop`
+    the connection is closed after the delay without any answer, as a service or proxy does
+    that fails after reading the request.
     """
 
     status: int = 200
@@ -38,6 +41,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     content_type: str | None = None
+    drop: bool = False
 
     def payload(self) -> tuple[bytes, str]:
         """The bytes to send and their content type."""
@@ -47,6 +51,25 @@ class Reply:
             return self.body.encode(), self.content_type or "text/plain"
         body = {} if self.body is None else self.body
         return json.dumps(body).encode(), self.content_type or "application/json"
+
+
+# Longer than any client timeout a test sets; a stalled reply is cut short when the fake stops.
+STALL_SECONDS = 60.0
+
+
+def accepted_then(fault: str | None, reply: Reply) -> Reply:
+    """`reply` as a service delivers it after it has accepted the request (and billed it).
+
+    `None` delivers it; "stall" holds it past the client's timeout; "drop" closes the
+    connection without it. Either way the client cannot tell whether the request took effect.
+    """
+    if fault is None:
+        return reply
+    if fault == "stall":
+        return dataclasses.replace(reply, delay=STALL_SECONDS)
+    if fault == "drop":
+        return dataclasses.replace(reply, drop=True)
+    raise ValueError(f"unknown fault {fault!r}: None, 'stall' or 'drop'")
 
 
 @dataclass
@@ -261,6 +284,9 @@ class _Handler(BaseHTTPRequestHandler):
         reply = fake._serve(recorded)
         if reply is None:
             return  # stopped during a delay: the test is over, nobody waits for an answer
+        if reply.drop:
+            self.close_connection = True  # closed unanswered once this handler returns
+            return
         payload, content_type = reply.payload()
         try:
             self.send_response(reply.status)

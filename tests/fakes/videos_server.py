@@ -5,15 +5,23 @@ free port:
 
 - `POST /v1/videos`                          multipart: prompt, model, seconds, size, and the
                                              file part input_reference
+- `GET  /v1/videos?limit=&order=&after=`     the renders, newest first: a cursor page
+                                             `{"object": "list", "data", "first_id", "last_id",
+                                             "has_more"}`
 - `GET  /v1/videos/{id}`                     the video object, with `openai-poll-after-ms`
 - `GET  /v1/videos/{id}/content?variant=video`  the MP4 bytes
-- `GET  /v1/models/{id}`                     the lifecycle check
+- `GET  /v1/models/{id}`                     the lifecycle check (`serves_models = False`: a
+                                             gateway without this route)
 
 Every request is recorded (method, path, query, headers, body, and for multipart the fields
 and files) for the test to assert on. A test scripts answers per route with
 `fake.reply(route, Reply(...))`, used in order; a route with nothing scripted answers as the
 service would. A render steps through `fake.steps` (one step per retrieve, staying on the last).
 Errors use OpenAI's body, `{"error": {"message", "type", "param", "code"}}`.
+
+`fake.submit_fault = "stall"` (or `"drop"`) makes the gateway accept each submit, so the render
+exists and can be listed and polled, and then hold the answer past the client's timeout (or
+close the connection without it); `fake.submits_received` counts the submits that arrived.
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ from typing import Any, Unpack
 from PIL import Image
 
 from tests.fakes import base
-from tests.fakes.base import Reply, RoutedFake, ServiceOptions, route
+from tests.fakes.base import Reply, RoutedFake, ServiceOptions, accepted_then, route
 from tests.fakes.openai_server import error_body
 
 API_KEY = "gw-test"
@@ -87,7 +95,7 @@ def error(
     return Reply(status=status, body=body, headers=headers or {})
 
 
-def model_object(model: str, *, shutdown_date: str | None = None) -> dict[str, Any]:
+def model_object(model: str, *, shutdown_date: str | int | None = None) -> dict[str, Any]:
     return {
         "id": model,
         "object": "model",
@@ -129,11 +137,18 @@ class VideosFake(RoutedFake[Recorded]):
         self.poll_after_ms: int | None = None
         self.content = MP4_BYTES
         self.content_type = "video/mp4"
-        # What `GET /v1/models/{id}` knows; the others answer 404.
+        # What `GET /v1/models/{id}` knows; the others answer 404. Some gateways lack the route.
         self.models: dict[str, dict[str, Any]] = {}
+        self.serves_models = True
+        # None, "stall" or "drop": what becomes of the answer to a submit it accepted.
+        self.submit_fault: str | None = None
         self.videos: dict[str, dict[str, Any]] = {}
         self._renders: dict[str, deque[dict[str, Any]]] = {}
         self._ids = itertools.count(1)
+
+    @property
+    def submits_received(self) -> int:
+        return len(self.requests_to("create"))
 
     # ---------------------------------------------------------------- answering
     def _unknown_route(self, recorded: Recorded) -> Reply:
@@ -195,7 +210,39 @@ class VideosFake(RoutedFake[Recorded]):
         with self._lock:
             self.videos[video_id] = video
             self._renders[video_id] = deque(dict(step) for step in self.steps)
-        return Reply(body=video)
+        return accepted_then(self.submit_fault, Reply(body=dict(video)))
+
+    @route("GET", r"^/v1/videos$")
+    def _default_list(self, recorded: Recorded) -> Reply:
+        query = {name: values[0] for name, values in recorded.query.items()}
+        order = query.get("order", "desc")
+        if order not in ("asc", "desc"):
+            return error(400, f"Invalid value for 'order': {order!r}.", param="order")
+        limit = query.get("limit", "20")
+        if not limit.isdigit() or not 1 <= int(limit) <= 100:
+            return error(400, f"Invalid value for 'limit': {limit!r}.", param="limit")
+        with self._lock:
+            # Ids count up, so they order renders made within the same second too.
+            videos = sorted(self.videos.values(), key=lambda v: (v["created_at"], v["id"]))
+            videos = [dict(video) for video in videos]
+        if order == "desc":
+            videos.reverse()
+        after = query.get("after")
+        if after is not None:
+            ids = [video["id"] for video in videos]
+            if after not in ids:
+                return error(400, f"No video found with id '{after}'.", param="after")
+            videos = videos[ids.index(after) + 1 :]
+        page = videos[: int(limit)]
+        return Reply(
+            body={
+                "object": "list",
+                "data": page,
+                "first_id": page[0]["id"] if page else None,
+                "last_id": page[-1]["id"] if page else None,
+                "has_more": len(videos) > len(page),
+            }
+        )
 
     @route("GET", r"^/v1/videos/([^/]+)$")
     def _default_retrieve(self, recorded: Recorded, video_id: str) -> Reply:
@@ -229,6 +276,8 @@ class VideosFake(RoutedFake[Recorded]):
 
     @route("GET", r"^/v1/models/(.+)$")
     def _default_model(self, recorded: Recorded, model: str) -> Reply:
+        if not self.serves_models:
+            return self._unknown_route(recorded)
         if model not in self.models:
             return error(
                 404,
