@@ -24,6 +24,7 @@ from tests.fakes.gemini_server import (
     Reply,
     blocked_answer,
     error,
+    file_metadata,
     image_answer,
     inline_images,
     interaction,
@@ -373,6 +374,7 @@ def test_it_submits_exactly_once_when_the_service_fails(fake, waits, failure, re
     assert len(fake.requests_to("create")) == 1
     assert caught.value.retryable is True
     assert caught.value.reason == reason
+    assert caught.value.outcome_unknown is False  # the service answered: nothing was made
     assert waits == []
     assert provider.calls[0].attempts == 1
 
@@ -389,15 +391,34 @@ def test_it_submits_exactly_once_when_rate_limited_and_keeps_the_advice(fake, wa
     assert waits == []
 
 
-def test_it_submits_exactly_once_when_the_submit_hangs(fake, settings):
+@pytest.mark.parametrize("fault", ["stall", "drop"])
+def test_it_says_a_submit_that_was_sent_but_not_answered_has_an_unknown_outcome(
+    fake, settings, waits, fault
+):
     settings.PROVIDER_TIMEOUT = 0.3
-    fake.reply("create", Reply(body={}, delay=5))
+    fake.submit_fault = fault
 
     with pytest.raises(ProviderError) as caught:
         GeminiOmniVideoProvider().submit(clip())
 
-    assert len(fake.requests_to("create")) == 1
-    assert (caught.value.retryable, caught.value.reason) == (True, "timeout")
+    # The service took the render and may bill it: exactly one submit, whatever the SDK's
+    # own retry defaults.
+    assert fake.submits_received == 1
+    assert len(fake.interactions) == 1
+    error = caught.value
+    assert (error.outcome_unknown, error.reason, error.retryable) == (True, "submit_unknown", True)
+    assert "outcome of the Gemini video submit is unknown" in str(error)
+    assert "bill a second" in str(error)
+    assert waits == []
+
+
+def test_it_says_a_submit_refused_before_sending_did_not_happen(fake):
+    fake.stop()  # the port is closed: the connection is refused, nothing was sent
+
+    with pytest.raises(ProviderError) as caught:
+        GeminiOmniVideoProvider().submit(clip())
+
+    assert (caught.value.outcome_unknown, caught.value.reason) == (False, "connection")
 
 
 def test_it_refuses_a_submit_the_service_blocks(fake):
@@ -498,6 +519,23 @@ def test_it_falls_back_to_an_authenticated_get_of_a_uri_the_sdk_cannot_name(fake
     assert video.data == MP4_BYTES
     [fetched] = fake.requests_to("media")
     assert fetched.headers["x-goog-api-key"] == "g-test"
+    # Without alt=media a file URI answers with the file's metadata, not its bytes.
+    assert fetched.query == {"alt": ["media"]}
+
+
+def test_it_refuses_to_take_a_fallback_answer_that_is_not_a_video(fake, settings):
+    handle = GeminiOmniVideoProvider().submit(clip())
+    fake.files["clip-9.mp4"] = MP4_BYTES
+    uri = f"{settings.GEMINI_API_BASE}/media/clip-9.mp4"
+    fake.reply("get", Reply(body=interaction(handle["id"], "completed", video_uri=uri)))
+    fake.reply("media", Reply(body=file_metadata("clip-9.mp4", len(MP4_BYTES))))
+
+    with pytest.raises(ProviderError) as caught:
+        GeminiOmniVideoProvider().download(handle)
+
+    assert (caught.value.retryable, caught.value.reason) == (False, "malformed_answer")
+    assert "application/json, not a video" in str(caught.value)
+    assert len(fake.requests_to("media")) == 1
 
 
 def test_it_does_not_carry_the_key_across_a_redirect(fake, settings):
@@ -505,14 +543,17 @@ def test_it_does_not_carry_the_key_across_a_redirect(fake, settings):
     fake.files["signed.mp4"] = MP4_BYTES
     uri = f"{settings.GEMINI_API_BASE}/media/clip-8.mp4"
     fake.reply("get", Reply(body=interaction(handle["id"], "completed", video_uri=uri)))
-    fake.reply("media", Reply(status=302, headers={"Location": "/media/signed.mp4"}))
+    signed = "/media/signed.mp4?alt=media&signature=c2lnbmVk"
+    fake.reply("media", Reply(status=302, headers={"Location": signed}))
 
     video = GeminiOmniVideoProvider().download(handle)
 
     assert video.data == MP4_BYTES
     first, redirected = fake.requests_to("media")
     assert first.headers["x-goog-api-key"] == "g-test"
+    # The signed link is followed as it was given.
     assert redirected.path == "/media/signed.mp4"
+    assert redirected.query == {"alt": ["media"], "signature": ["c2lnbmVk"]}
     assert "x-goog-api-key" not in redirected.headers
 
 
@@ -591,6 +632,64 @@ def test_it_says_a_render_the_service_does_not_know_is_gone(fake):
 
     assert (caught.value.retryable, caught.value.reason) == (False, "not_found")
     assert "v1_lost" in str(caught.value)
+
+
+# ---------------------------------------------------------------- video: cancel and find
+def test_it_cancels_a_render_in_flight(fake):
+    handle = GeminiOmniVideoProvider().submit(clip())
+    provider = GeminiOmniVideoProvider()
+
+    assert provider.cancel(json.loads(json.dumps(handle))) is True
+
+    [sent] = fake.requests_to("cancel")
+    assert (sent.method, sent.path) == ("POST", f"/v1beta/interactions/{handle['id']}/cancel")
+    assert sent.headers["x-goog-api-key"] == "g-test"
+    assert fake.interactions[handle["id"]]["status"] == "cancelled"
+    status = provider.poll(handle)
+    assert (status.state, status.retryable) == ("failed", False)
+    assert "cancelled" in status.error
+    assert provider.calls[0].operation == "video_cancel"
+
+
+def test_it_says_a_render_that_already_finished_cannot_be_cancelled(fake):
+    handle = GeminiOmniVideoProvider().submit(clip())
+    fake.interactions[handle["id"]]["status"] = "completed"
+
+    with pytest.raises(ProviderError) as caught:
+        GeminiOmniVideoProvider().cancel(handle)
+
+    assert (caught.value.retryable, caught.value.reason) == (False, "not_cancellable")
+    assert "completed" in str(caught.value)
+
+
+def test_it_says_a_render_it_cannot_find_to_cancel_is_gone(fake):
+    handle = {"provider": "gemini", "model": VIDEO_MODEL, "id": "v1_lost", "duration_seconds": 8}
+
+    with pytest.raises(ProviderError) as caught:
+        GeminiOmniVideoProvider().cancel(handle)
+
+    assert (caught.value.retryable, caught.value.reason) == (False, "not_found")
+
+
+def test_it_retries_a_cancel_that_meets_a_server_error(fake, waits):
+    handle = GeminiOmniVideoProvider().submit(clip())
+    fake.reply("cancel", error(503, "Try again."))
+
+    assert GeminiOmniVideoProvider().cancel(handle) is True
+    assert len(fake.requests_to("cancel")) == 2
+    assert len(waits) == 1
+
+
+def test_it_cannot_find_a_render_without_its_id(fake, settings):
+    # The Interactions API cannot list interactions: a lost submit cannot be looked up.
+    settings.PROVIDER_TIMEOUT = 0.3
+    fake.submit_fault = "stall"
+    with pytest.raises(ProviderError):
+        GeminiOmniVideoProvider().submit(clip())
+    sent = len(fake.requests)
+
+    assert GeminiOmniVideoProvider().find(clip(), since=0) is None
+    assert len(fake.requests) == sent
 
 
 def test_it_refuses_a_handle_of_another_provider_without_calling_anyone(fake):

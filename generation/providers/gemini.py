@@ -37,6 +37,9 @@ from generation.providers.base import (
     VideoStatus,
 )
 from generation.providers.retry import call_with_retries, retry_after_from_headers
+from generation.providers.transport import TIMEOUTS as _TIMEOUTS
+from generation.providers.transport import TRANSPORT as _TRANSPORT
+from generation.providers.transport import request_may_have_arrived, submit_unknown
 
 try:  # google-genai 3.x prefers httpx2 when it is installed, as it is here
     import httpx2 as httpx
@@ -46,17 +49,6 @@ except ImportError:  # pragma: no cover - depends on the installed SDK extras
 logger = logging.getLogger(__name__)
 
 PROVIDER = "gemini"
-
-# The transport errors of whichever httpx the SDK runs on (it may be either).
-_TIMEOUTS: tuple[type[Exception], ...] = (httpx.TimeoutException,)
-_TRANSPORT: tuple[type[Exception], ...] = (httpx.TransportError,)
-try:
-    import httpx as _httpx1
-
-    _TIMEOUTS += (_httpx1.TimeoutException,)
-    _TRANSPORT += (_httpx1.TransportError,)
-except ImportError:
-    pass
 
 # finishReason values that mean the image was withheld (safety, policy), not merely absent.
 _SAFETY_FINISH = {
@@ -184,6 +176,21 @@ def _classifier(model: str, *, not_found: str = "model"):
         )
 
     return classify
+
+
+def _submit_classifier(model: str):
+    """As `_classifier`, but a submit that may have reached the service is of unknown outcome."""
+    classify = _classifier(model)
+
+    def classify_submit(exc: Exception) -> ProviderError:
+        error = classify(exc)
+        if error.reason in ("timeout", "connection") and request_may_have_arrived(
+            exc, unanswered=(ix.APIConnectionError,)
+        ):
+            return submit_unknown("Gemini video", str(error))
+        return error
+
+    return classify_submit
 
 
 def _lifecycle(model: str) -> ModelLifecycle:
@@ -362,7 +369,7 @@ class GeminiOmniVideoProvider:
             model=self.model,
             operation="video_submit",
             calls=self.calls,
-            classify=_classifier(self.model),
+            classify=_submit_classifier(self.model),
             retries=False,
         )
         return {
@@ -468,6 +475,42 @@ class GeminiOmniVideoProvider:
             usage_of=lambda result: Usage(video_seconds=duration),
         )
 
+    # ------------------------------------------------------------ cancel and find
+    def cancel(self, handle: dict) -> bool:
+        """Cancels the render (`POST .../interactions/{id}/cancel`); True once it is cancelled.
+
+        A render that had already ended otherwise (completed, failed) cannot be cancelled: that
+        is a ProviderError that is not retryable.
+        """
+        model = _handle_model(handle, self.model)
+
+        def call():
+            with _client() as client:
+                return client.interactions.cancel(id=str(handle["id"]))
+
+        interaction = call_with_retries(
+            call,
+            provider=PROVIDER,
+            model=model,
+            operation="video_cancel",
+            calls=self.calls,
+            classify=_classifier(model, not_found=f"render {handle.get('id')!r}"),
+        )
+        status = str(interaction.status or "")
+        if status != "cancelled":
+            raise ProviderError(
+                f"render {handle['id']} could not be cancelled: it is {status or 'in no state'}",
+                retryable=False,
+                reason="not_cancellable",
+            )
+        return True
+
+    def find(self, request: VideoRequest, *, since: float) -> dict | None:
+        """None, always: the Interactions API (google-genai 3.6.1) can create, get, cancel and
+        delete an interaction but not list them, so a render whose submit went unanswered
+        cannot be looked up without its id."""
+        return None
+
     def lifecycle(self) -> ModelLifecycle:
         return _lifecycle(self.model)
 
@@ -561,15 +604,18 @@ def _video_bytes(client: genai.Client, video) -> bytes:
 
 
 def _plain_get(uri: str) -> bytes:
-    """GET of the video URI, with the API key only for Google's own hosts (or GEMINI_API_BASE)."""
+    """GET of the video URI's content (`alt=media`; without it Google's file URIs answer with
+    the file's JSON metadata), with the API key only for Google's own hosts (or
+    GEMINI_API_BASE). Anything but a video/* answer is refused, not saved as a video."""
     host = urlsplit(uri).hostname or ""
     api_host = urlsplit(settings.GEMINI_API_BASE or "").hostname or ""
     ours = bool(host) and (host == api_host or host.endswith(".googleapis.com"))
     headers = {"x-goog-api-key": settings.GEMINI_API_KEY} if ours else {}
     with httpx.Client(timeout=settings.PROVIDER_TIMEOUT) as http:
-        response = http.get(uri, headers=headers)
+        response = http.get(uri, params={"alt": "media"}, headers=headers)
         if response.is_redirect and response.headers.get("location"):
-            # httpx would forward a custom key header across hosts; a signed link needs none.
+            # httpx would forward a custom key header across hosts; a signed link needs none,
+            # and is followed as it is given.
             response = http.get(
                 str(response.url.join(response.headers["location"])), follow_redirects=True
             )
@@ -580,5 +626,12 @@ def _plain_get(uri: str) -> bytes:
             headers=response.headers,
             model="",
             not_found=f"video {uri}",
+        )
+    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not content_type.startswith("video/"):
+        raise ProviderError(
+            f"the video link {uri} answered with {content_type or 'no content type'}, not a video",
+            retryable=False,
+            reason="malformed_answer",
         )
     return response.content

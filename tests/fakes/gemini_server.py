@@ -6,15 +6,23 @@ It serves what the product's Gemini adapters call, on 127.0.0.1 and a free port:
 - `GET  /{version}/models/{model}`                    the lifecycle check
 - `POST /{version}/interactions`                      a video render is submitted
 - `GET  /{version}/interactions/{id}`                 … polled
-- `POST /{version}/interactions/{id}/cancel`          … cancelled
+- `POST /{version}/interactions/{id}/cancel`          … cancelled (a finished one stays as
+                                                      it ended)
 - `GET  /{version}/files/{name}:download?alt=media`   the SDK's file download
 - `GET  /media/{name}`                                a plain URI (no key needed), for the
-                                                      adapter's fallback download
+                                                      adapter's fallback download: the bytes
+                                                      with `alt=media`, else the file's JSON
+                                                      metadata, as Google's file URIs answer
 
 Every request is recorded (method, path, query, headers, body) for the test to assert on.
 A test scripts the answers per route with `fake.reply(route, Reply(...))`, in order; a route
 with nothing scripted answers as the service would for a plain success. Errors use Google's
 body, `{"error": {"code", "message", "status"}}`.
+
+`fake.submit_fault = "stall"` (or `"drop"`) makes the service accept each render submitted, so
+the interaction exists and can be polled, and then hold the answer past the client's timeout
+(or close the connection without it); `fake.submits_received` counts the submits that arrived.
+The Interactions API has no list, and neither has the fake.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ import base64
 import uuid
 from typing import Any, Unpack
 
-from tests.fakes.base import Recorded, Reply, RoutedFake, ServiceOptions, route
+from tests.fakes.base import Recorded, Reply, RoutedFake, ServiceOptions, accepted_then, route
 
 API_KEY = "g-test"
 
@@ -32,6 +40,9 @@ PNG_1X1 = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 )
 MP4_BYTES = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"fake-video-frames" * 8
+
+# States an interaction does not leave.
+FINISHED = ("completed", "failed", "cancelled", "incomplete", "budget_exceeded")
 
 _STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
@@ -166,6 +177,12 @@ class GeminiFake(RoutedFake[Recorded]):
         super().__init__(**options)
         self.files: dict[str, bytes] = {}
         self.interactions: dict[str, dict[str, Any]] = {}
+        # None, "stall" or "drop": what becomes of the answer to a submit it accepted.
+        self.submit_fault: str | None = None
+
+    @property
+    def submits_received(self) -> int:
+        return len(self.requests_to("create"))
 
     # ---------------------------------------------------------------- answering
     def _unknown_route(self, recorded: Recorded) -> Reply:
@@ -218,7 +235,7 @@ class GeminiFake(RoutedFake[Recorded]):
         created["model"] = model
         with self._lock:
             self.interactions[interaction_id] = created
-        return Reply(body=created)
+        return accepted_then(self.submit_fault, Reply(body=created))
 
     @route("GET", r"^/(v\w+)/interactions/([^/]+)$")
     def _default_get(self, recorded: Recorded, version: str, interaction_id: str) -> Reply:
@@ -232,7 +249,7 @@ class GeminiFake(RoutedFake[Recorded]):
     def _default_cancel(self, recorded: Recorded, version: str, interaction_id: str) -> Reply:
         with self._lock:
             found = self.interactions.get(interaction_id)
-            if found is not None:
+            if found is not None and found["status"] not in FINISHED:
                 found["status"] = "cancelled"
         if found is None:
             return error(404, f"Interaction {interaction_id} not found.")
@@ -244,12 +261,26 @@ class GeminiFake(RoutedFake[Recorded]):
 
     @route("GET", r"^/media/([^/]+)$")
     def _default_media(self, recorded: Recorded, name: str) -> Reply:
+        if recorded.query.get("alt") != ["media"] and name in self.files:
+            return Reply(body=file_metadata(name, len(self.files[name])))
         return self._file(name)
 
     def _file(self, name: str) -> Reply:
         if name not in self.files:
             return error(404, f"File {name} not found.")
         return Reply(body=self.files[name], content_type="video/mp4")
+
+
+def file_metadata(name: str, size: int) -> dict[str, Any]:
+    """A File resource as Google sends it for a file URI fetched without `alt=media`."""
+    return {
+        "name": f"files/{name}",
+        "mimeType": "video/mp4",
+        "sizeBytes": str(size),
+        "createTime": "2026-11-20T10:00:05Z",
+        "state": "ACTIVE",
+        "source": "GENERATED",
+    }
 
 
 def b64decode_any(text: str) -> bytes:
