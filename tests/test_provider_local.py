@@ -26,6 +26,34 @@ LEO = {"id": "char_002", "name": "Leo Vale", "role": "rival",
 @pytest.fixture(autouse=True)
 def _outputs(settings, tmp_path):
     settings.OUTPUTS_DIR = tmp_path / "outputs"
+    settings.LOCAL_VIDEO_LATENCY_MS = 0
+
+
+class Clock:
+    """The offline renderer's clock, which only the test moves; it records sleeps, not sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+        self.slept: list[float] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def time_ns(self) -> int:
+        return int(self.now * 1e9)
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(local.video, "time", clock)
+    return clock
 
 
 def portrait(person: dict) -> bytes:
@@ -153,6 +181,78 @@ def test_a_render_lost_before_download_can_be_submitted_again():
     with pytest.raises(ProviderError) as lost:
         provider.download(handle)
     assert lost.value.retryable is True
+
+
+def test_a_slow_render_is_encoded_at_once_and_ready_only_after_the_latency(settings, clock):
+    settings.LOCAL_VIDEO_LATENCY_MS = 4000
+    provider = LocalVideoProvider()
+
+    handle = provider.submit(VideoRequest(prompt="p", duration_seconds=2))
+
+    # No worker waits out the render: the file is there, the handle says when it is ready.
+    assert clock.slept == []
+    assert (local.video.renders_dir() / f"{handle['id']}.mp4").exists()
+    assert (handle["submitted_at"], handle["ready_at"]) == (clock.now, clock.now + 4)
+    assert json.loads(json.dumps(handle)) == handle
+    [call] = provider.calls
+    assert (call.operation, call.usage.video_seconds, call.cost_usd) == ("video", 2, 0.0)
+
+    clock.now += 1
+    running = provider.poll(handle)
+    assert (running.state, running.progress, running.poll_after) == ("running", 0.25, 3.0)
+    with pytest.raises(ProviderError) as early:
+        provider.download(handle)
+    assert (early.value.retryable, early.value.reason) == (True, "not_ready")
+    assert early.value.retry_after == pytest.approx(3.0)
+
+    clock.now += 2.99
+    assert provider.poll(handle).poll_after == 0.05  # soon, but not in a busy loop
+
+    clock.now += 0.01
+    assert provider.poll(handle).state == "completed"
+    assert provider.download(handle).data[4:8] == b"ftyp"
+
+
+def test_the_same_request_makes_the_same_video_whatever_the_latency(settings, clock, tmp_path):
+    request = VideoRequest(prompt="A quiet harbour", duration_seconds=2)
+    settings.LOCAL_VIDEO_LATENCY_MS = 0
+    first = LocalVideoProvider().download(LocalVideoProvider().submit(request)).data
+    settings.LOCAL_VIDEO_LATENCY_MS = 500
+    provider = LocalVideoProvider()
+    handle = provider.submit(request)
+    clock.now += 0.5
+
+    assert provider.download(handle).data == first
+
+
+def test_a_render_can_be_cancelled(clock):
+    provider = LocalVideoProvider()
+    handle = provider.submit(VideoRequest(prompt="p", duration_seconds=2))
+
+    assert provider.cancel(handle) is True
+
+    assert provider.poll(handle).state == "failed"
+    assert provider.cancel(handle) is True  # gone already: still not rendering
+
+
+def test_it_finds_a_render_of_the_request_submitted_since_the_time_given(settings, clock):
+    settings.LOCAL_VIDEO_LATENCY_MS = 2000
+    request = VideoRequest(prompt="p", duration_seconds=2)
+    since = clock.now
+    clock.now += 0.25
+    handle = LocalVideoProvider().submit(request)
+
+    later = LocalVideoProvider()
+    assert later.find(request, since=since) == handle
+    assert later.find(request, since=clock.now + 1) is None
+    assert later.find(VideoRequest(prompt="another", duration_seconds=2), since=since) is None
+
+
+def test_it_refuses_a_handle_that_is_not_its_own():
+    with pytest.raises(ProviderError) as refused:
+        LocalVideoProvider().poll({"provider": "local", "id": "../../etc/passwd"})
+
+    assert refused.value.reason == "invalid_request"
 
 
 def test_the_latency_setting_makes_the_offline_provider_wait(settings, monkeypatch):

@@ -1,8 +1,10 @@
 """Offline clips encoded with ffmpeg (from imageio-ffmpeg): H.264 MP4, 9:16, a slow pan over
 the reference image, the scene's dialogue as subtitles, the requested duration.
 
-`submit` renders at once into OUTPUTS_DIR and returns a handle naming the file; `poll` finds it
-there and `download` hands it over. Same request, same video.
+`submit` encodes at once into OUTPUTS_DIR and returns a handle naming the file; the render then
+acts as a remote one would for LOCAL_VIDEO_LATENCY_MS (`ready_at` in the handle): `poll` says
+it is running, with progress, until then, and `download` refuses it. No worker waits out that
+time. Same request, same video.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import subprocess
 import tempfile
 import textwrap
@@ -29,6 +32,7 @@ from generation.providers.base import (
     VideoStatus,
 )
 from generation.providers.local.image import draw_label, draw_text_block, font, gradient, size_for
+from generation.providers.pricing import estimate_cost
 
 FPS = 24
 WIDTH = 540  # an offline preview: smaller than a real render, and quick to encode
@@ -109,7 +113,15 @@ def encode(request: VideoRequest, out: Path) -> None:
             )
 
 
+# The soonest a poll is told to ask again, so a render about to be ready is not polled in a loop.
+MIN_POLL_AFTER = 0.05
+
+
 class LocalVideoProvider:
+    """VideoProvider that renders offline. A handle is `{"provider": "local", "model", "id"
+    (the request's key and file name), "seconds", "submitted_at", "ready_at"}`, both times Unix
+    seconds."""
+
     name = "local"
     model = "offline-video-1"
 
@@ -121,30 +133,46 @@ class LocalVideoProvider:
             raise ProviderError("The offline renderer makes clips of 1 to 60 seconds.",
                                 retryable=False, reason="invalid_request")  # fmt: skip
         started = time.monotonic()
-        if settings.LOCAL_VIDEO_LATENCY_MS:
-            time.sleep(settings.LOCAL_VIDEO_LATENCY_MS / 1000)
         key = request_key(request)
         out = renders_dir() / f"{key}.mp4"
         if not out.exists():
             partial = out.with_suffix(".partial.mp4")
             encode(request, partial)
             partial.replace(out)
+        # The file's time says when the render was submitted, for `find`; set exactly, as the
+        # file system's own clock may lag `time.time()` by a tick.
+        submitted_ns = time.time_ns()
+        os.utime(out, ns=(submitted_ns, submitted_ns))
+        submitted_at = submitted_ns / 1e9
         self.calls.append(
             CallRecord(provider=self.name, model=self.model, operation="video",
                        latency_ms=int((time.monotonic() - started) * 1000), attempts=1,
-                       usage=Usage(video_seconds=request.duration_seconds), cost_usd=0.0)
+                       usage=Usage(video_seconds=request.duration_seconds),
+                       cost_usd=estimate_cost(self.model,
+                                              Usage(video_seconds=request.duration_seconds)))
         )  # fmt: skip
-        return {"provider": self.name, "model": self.model, "id": key,
-                "seconds": request.duration_seconds}  # fmt: skip
+        return self._handle(key, request.duration_seconds, submitted_at)
 
     def poll(self, handle: dict) -> VideoStatus:
-        if (renders_dir() / f"{handle['id']}.mp4").exists():
-            return VideoStatus(state="completed", progress=1.0)
-        return VideoStatus(state="failed", error="The offline render is not on this machine.",
-                           retryable=True)  # fmt: skip
+        if not self._path(handle).exists():
+            return VideoStatus(state="failed", error="The offline render is not on this machine.",
+                               retryable=True)  # fmt: skip
+        left = self._seconds_left(handle)
+        if left > 0:
+            submitted_at = float(handle.get("submitted_at") or handle["ready_at"])
+            span = float(handle["ready_at"]) - submitted_at
+            progress = min(0.99, max(0.0, 1 - left / span)) if span > 0 else 0.0
+            return VideoStatus(state="running", progress=round(progress, 3),
+                               poll_after=max(MIN_POLL_AFTER, left))  # fmt: skip
+        return VideoStatus(state="completed", progress=1.0)
 
     def download(self, handle: dict) -> VideoResult:
-        path = renders_dir() / f"{handle['id']}.mp4"
+        left = self._seconds_left(handle)
+        if left > 0:
+            raise ProviderError(f"The offline render is not ready for another {left:.2f} s.",
+                                retryable=True, retry_after=left,
+                                reason="not_ready")  # fmt: skip
+        path = self._path(handle)
         try:
             data = path.read_bytes()
         except FileNotFoundError:
@@ -154,3 +182,40 @@ class LocalVideoProvider:
         return VideoResult(data=data, content_type="video/mp4", model=self.model,
                            duration_seconds=float(handle.get("seconds", 0)),
                            metadata={"offlinePreview": True})  # fmt: skip
+
+    def cancel(self, handle: dict) -> bool:
+        """Removes the render; True (it is gone whether or not it was still there)."""
+        self._path(handle).unlink(missing_ok=True)
+        return True
+
+    def find(self, request: VideoRequest, *, since: float) -> dict | None:
+        """The render of this request if its file is here and was submitted at or after
+        `since`; its handle is the one `submit` returned."""
+        key = request_key(request)
+        try:
+            submitted_at = (renders_dir() / f"{key}.mp4").stat().st_mtime_ns / 1e9
+        except FileNotFoundError:
+            return None
+        if submitted_at < since:
+            return None
+        return self._handle(key, request.duration_seconds, submitted_at)
+
+    # ------------------------------------------------------------ helpers
+    def _handle(self, key: str, seconds: int, submitted_at: float) -> dict:
+        return {"provider": self.name, "model": self.model, "id": key, "seconds": seconds,
+                "submitted_at": submitted_at,
+                "ready_at": submitted_at + settings.LOCAL_VIDEO_LATENCY_MS / 1000}  # fmt: skip
+
+    @staticmethod
+    def _path(handle: dict) -> Path:
+        key = str(handle.get("id") or "")
+        # The id names a file: only a key this provider made may reach the file system.
+        if handle.get("provider") != "local" or not key.isalnum():
+            raise ProviderError(f"not an offline render handle: {handle!r}",
+                                retryable=False, reason="invalid_request")  # fmt: skip
+        return renders_dir() / f"{key}.mp4"
+
+    @staticmethod
+    def _seconds_left(handle: dict) -> float:
+        # Handles stored before renders took time have no `ready_at`: they are ready.
+        return float(handle.get("ready_at") or 0) - time.time()
