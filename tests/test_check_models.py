@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from tests.fakes.gemini_server import GeminiFake
 from tests.fakes.openai_server import FakeOpenAI, Reply, model_body
-from tests.fakes.videos_server import VideosFake
+from tests.fakes.videos_server import VideosFake, model_object
 
 
 @pytest.fixture
@@ -77,3 +77,42 @@ def test_it_fails_on_a_retired_or_unknown_model(services, settings):
     assert "gemini-2.5-flash-image" in out and "UNKNOWN to the service" in out
     assert "script model gpt-6.1-sol is retired" in failure
     assert "image model gemini-2.5-flash-image is unknown" in failure
+
+
+def test_it_leaves_a_model_unchecked_on_a_gateway_without_the_models_route(services, settings):
+    openai, _, gateway = services
+    settings.VIDEO_PROVIDER = "gateway"
+    openai.reply("GET", "/v1/models/gpt-6.1-sol", Reply(body=model_body("gpt-6.1-sol")))
+    gateway.serves_models = False
+
+    out, failure = check()
+
+    assert failure == ""
+    assert "video  gateway  sora-2                      not checked" in out
+    assert "does not answer GET /models/{id}" in out
+    assert "UNKNOWN" not in out
+
+
+def test_it_reads_a_shutdown_date_in_unix_seconds(services, settings):
+    openai, _, gateway = services
+    settings.VIDEO_PROVIDER = "gateway"
+    openai.reply("GET", "/v1/models/gpt-6.1-sol", Reply(body=model_body("gpt-6.1-sol")))
+    gateway.models["sora-2"] = model_object("sora-2", shutdown_date=4_070_908_800)
+
+    out, failure = check()
+
+    assert failure == ""
+    assert "video  gateway  sora-2                      RETIRING on 2099-01-01" in out
+
+
+def test_it_leaves_the_script_model_unchecked_on_a_server_that_cannot_look_it_up(
+    services, settings
+):
+    openai, _, _ = services
+    settings.VIDEO_PROVIDER = "gemini"
+    openai.reply("GET", "/v1/models/gpt-6.1-sol", Reply(status=404, body={"detail": "Not Found"}))
+
+    out, failure = check()
+
+    assert failure == ""
+    assert "script openai   gpt-6.1-sol                 not checked" in out
