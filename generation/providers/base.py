@@ -1,7 +1,8 @@
 """The one interface per kind of provider, the one error type they raise, and what a call costs.
 
-A script is a plain dictionary (the shape of `dramas.serializers.DramaCreateInput`): title,
-premise, logline, genre, tone, characters[], episodes[] with scenes[] with dialogue[].
+A script is a plain dictionary (the drama API's script input; `script_checks` holds its
+limits): title, premise, logline, genre, tone, characters[], episodes[] with scenes[] with
+dialogue[].
 
 Every provider instance keeps `calls`, the record of each remote call it made (provider, model,
 latency, attempts, usage, estimated cost), which the job that used it stores.
