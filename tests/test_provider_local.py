@@ -225,6 +225,15 @@ def test_the_same_request_makes_the_same_video_whatever_the_latency(settings, cl
     assert provider.download(handle).data == first
 
 
+def test_a_clip_costs_what_the_operator_prices_the_offline_model_at(settings):
+    settings.PRICES_JSON = '{"offline-video-1": {"per_video_second": 0.01}}'
+    provider = LocalVideoProvider()
+
+    provider.submit(VideoRequest(prompt="p", duration_seconds=3))
+
+    assert provider.calls[0].cost_usd == pytest.approx(0.03)
+
+
 def test_a_render_can_be_cancelled(clock):
     provider = LocalVideoProvider()
     handle = provider.submit(VideoRequest(prompt="p", duration_seconds=2))
