@@ -17,6 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, models, transaction
 from django.db.models import Max, QuerySet
+from django.dispatch import Signal
 from django.utils import timezone
 from rest_framework import exceptions
 
@@ -222,6 +223,11 @@ def asset_edit(*, asset: Asset, data: dict) -> Asset:
     return asset
 
 
+# Sent inside the review's transaction with `asset`: whatever waits on a review (an approval
+# gate of the generation runs) listens, so storage need not know who waits.
+asset_reviewed = Signal()
+
+
 def _review(asset: Asset, *, status: str, reviewer: AbstractBaseUser, reason: str) -> Asset:
     asset.review_status = status
     asset.reviewed_by = reviewer
@@ -229,6 +235,7 @@ def _review(asset: Asset, *, status: str, reviewer: AbstractBaseUser, reason: st
     asset.review_reason = reason
     asset.save(update_fields=["review_status", "reviewed_by", "reviewed_at", "review_reason"])
     write_sidecar(asset)
+    asset_reviewed.send(sender=Asset, asset=asset)
     return asset
 
 

@@ -167,7 +167,8 @@ def drama_graph(drama: Drama, *, scenes: set[str] | None = None) -> dict[Key, No
             prompt=_edited_prompt(portrait, portrait_prompt(c)),
             parameters={"aspectRatio": ratio}, provider=f"image:{image_provider}",
             model=image_model, current=portrait,
-            context={"name": c.name, "role": c.role, "appearance": c.appearance},
+            context={"id": c.key, "name": c.name, "role": c.role,
+                     "appearance": c.appearance},
         ))  # fmt: skip
         audition = slot(c, N.AUDITION)
         nodes.append(Node(
@@ -183,6 +184,7 @@ def drama_graph(drama: Drama, *, scenes: set[str] | None = None) -> dict[Key, No
             cast = [ch.key for ch in s.characters.all()]
             dialogue = [{"speaker": d.character.name, "line": d.line} for d in s.dialogue.all()]
             names = {ch.key: ch.name for ch in characters}
+            people = [{"id": k, "name": names.get(k, k)} for k in cast]
             storyboard = slot(s, N.STORYBOARD)
             nodes.append(Node(
                 node=N.STORYBOARD, target_key=s.key, entity=s,
@@ -190,8 +192,8 @@ def drama_graph(drama: Drama, *, scenes: set[str] | None = None) -> dict[Key, No
                 prompt=_edited_prompt(storyboard, scene_prompt(s)),
                 parameters={"aspectRatio": ratio}, provider=f"image:{image_provider}",
                 model=image_model, current=storyboard,
-                context={"title": s.title, "location": s.location, "timeOfDay": s.time_of_day,
-                         "characters": [names.get(k, k) for k in cast],
+                context={"title": s.title, "location": s.location,
+                         "time_of_day": s.time_of_day, "characters": people,
                          "action": s.description},
             ))  # fmt: skip
             clip = slot(s, N.CLIP)

@@ -26,7 +26,9 @@ from generation.services import jobs_enqueue
 from generation.slots import next_waiting, slot_release
 
 logger = logging.getLogger(__name__)
-NODE_KINDS = (Job.Kind.IMAGE, Job.Kind.VIDEO, Job.Kind.ASSEMBLY)
+# Inputs a node still waits for. (A positive list: a negated condition on a many-to-many
+# join inside Count() is read for the whole job, not per input.)
+NOT_DONE = [s for s in Job.Status.values if s != Job.Status.COMPLETED]
 
 
 class RunInProgress(Conflict):
@@ -197,24 +199,65 @@ def _needs_approval(job: Job) -> bool:
     ).exists()
 
 
+def storyboard_reviewed(*, asset, **_) -> None:
+    """The approval gate: an approved storyboard releases the clips waiting on it; a rejected
+    one is made again (its clip waits for the new one, and for its approval)."""
+    from assets.models import Asset
+
+    if asset.kind != Asset.Kind.STORYBOARD or not asset.is_current or asset.scene_id is None:
+        return
+    scene_nodes = Job.objects.filter(
+        drama_id=asset.drama_id,
+        target_type="scene",
+        target_key=asset.scene.key,
+        parent__status=Job.Status.RUNNING,
+    )
+    if asset.review_status == Asset.Review.APPROVED:
+        waiting = list(
+            scene_nodes.filter(node=Job.Node.CLIP, status=Job.Status.AWAITING_APPROVAL).values_list(
+                "pk", flat=True
+            )
+        )
+        Job.objects.filter(pk__in=waiting).update(status=Job.Status.QUEUED)
+        jobs_enqueue(job_ids=waiting)
+    elif asset.review_status == Asset.Review.REJECTED:
+        clips = scene_nodes.filter(node=Job.Node.CLIP, status=Job.Status.AWAITING_APPROVAL)
+        boards = list(
+            scene_nodes.filter(
+                node=Job.Node.STORYBOARD,
+                status=Job.Status.COMPLETED,
+                parent__in=clips.values("parent"),
+            ).values_list("pk", flat=True)
+        )
+        if not boards:
+            return
+        clips.update(status=Job.Status.PENDING)
+        Job.objects.filter(pk__in=boards).update(
+            status=Job.Status.QUEUED, attempts=0, error="", completed_at=None, asset=None
+        )
+        jobs_enqueue(job_ids=boards)
+
+
 def _ready_dependants(run: Job, job: Job) -> list[Job]:
     """Pending nodes of the run that wait on `job` and on nothing unfinished any more."""
-    waiting = (
-        Job.objects.filter(depends_on=job, status=Job.Status.PENDING)
-        .annotate(open=Count("depends_on", filter=~Q(depends_on__status=Job.Status.COMPLETED)))
-        .filter(open=0)
+    waiting = list(
+        Job.objects.filter(depends_on=job, status=Job.Status.PENDING).values_list("pk", flat=True)
     )
-    return list(waiting)
+    # Counted in a query of its own: joined to the filter above, Count() would see one input.
+    return _with_no_open_inputs(Job.objects.filter(pk__in=waiting)) if waiting else []
 
 
 def _ready_nodes(run: Job) -> list[Job]:
     """The run's pending nodes whose inputs are all done."""
-    pending = (
-        Job.objects.filter(parent=run, status=Job.Status.PENDING)
-        .annotate(open=Count("depends_on", filter=~Q(depends_on__status=Job.Status.COMPLETED)))
-        .filter(open=0)
+    return _with_no_open_inputs(Job.objects.filter(parent=run, status=Job.Status.PENDING))
+
+
+def _with_no_open_inputs(jobs) -> list[Job]:
+    return list(
+        jobs.annotate(open=Count("depends_on", filter=Q(depends_on__status__in=NOT_DONE))).filter(
+            open=0
+        )
     )
-    return list(pending)
 
 
 def node_finished(job: Job) -> None:
