@@ -1,24 +1,22 @@
-"""The configuration summary shown by `manage.py show_config` and at worker start."""
+"""The configuration summary shown by `manage.py show_config` and at worker start.
+
+Settings know no app: the rows about providers come from `generation`, which passes them in.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from django.conf import settings
 
 from dramaplatform.env import SECRET_NAMES, mask, mask_url
 
-
-def provider_rows() -> list[tuple[str, str]]:
-    from generation.providers.pricing import describe_prices
-    from generation.providers.registry import configured_models
-
-    return [
-        (f"{kind} provider", f"{provider} — {model} ({describe_prices(model)})")
-        for kind, (provider, model) in configured_models().items()
-    ]
+Row = tuple[str, str]
 
 
-def summary() -> list[tuple[str, str]]:
-    """(name, value) pairs of the running configuration, secrets masked."""
+def summary(*, providers: Sequence[Row] = ()) -> list[Row]:
+    """(name, value) pairs of the running configuration, secrets masked; `providers` are the
+    rows that describe the chosen provider of each kind, shown after the storage."""
     s = settings
     database = mask_url(s.DATABASE_URL) if s.DATABASE_URL else f"sqlite:///{s.SQLITE_PATH}"
     rows = [
@@ -31,7 +29,7 @@ def summary() -> list[tuple[str, str]]:
         ("API authentication", "open (development, no key)" if s.API_OPEN else "API keys"),
         ("API_KEYS", f"{len(s.API_KEYS)} bootstrap key(s)"),
         ("media storage", s.MEDIA_STORAGE),
-        *provider_rows(),
+        *providers,
         ("OPENAI_API_MODE", s.OPENAI_API_MODE),
         ("OPENAI_API_KEY", s.OPENAI_API_KEY),
         ("OPENAI_BASE_URL", mask_url(s.OPENAI_BASE_URL) or "(OpenAI)"),
@@ -51,7 +49,8 @@ def summary() -> list[tuple[str, str]]:
     return [(name, mask(value) if name in SECRET_NAMES else value) for name, value in rows]
 
 
-def summary_text() -> str:
-    rows = summary()
+def summary_text(*, providers: Sequence[Row] = ()) -> str:
+    """The summary as aligned text, one row a line."""
+    rows = summary(providers=providers)
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name.ljust(width)}  {value or '(not set)'}" for name, value in rows)

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from dramaplatform.config import summary_text
+from generation.management.commands.show_config import configuration_text
 
 PR_SET_PDEATHSIG = 1
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-dispatcher", action="store_true", help="Run the cluster alone.")
 
     def handle(self, *args, no_dispatcher: bool, **options) -> None:
-        self.stdout.write(summary_text())
+        self.stdout.write(configuration_text())
         dispatcher = None
         if not no_dispatcher:
             # django-q2 has no delayed delivery: this sweep, every JOB_TICK_MS, sends what is
