@@ -197,6 +197,10 @@ def _submit(job: Job, provider, request: VideoRequest) -> dict | None:
             handle = _find(provider, request, since=job.metadata["submitting"])
     else:
         handle = _find(provider, request, since=since)
+        if handle is None and getattr(provider, "find_is_complete", False):
+            # The service shows every render there is: this one was never made.
+            job.metadata.pop("submitting", None)
+            return _submit(job, provider, request)
     if handle is None:
         job_fail(job=job, error=UNKNOWN_SUBMIT)
         return None

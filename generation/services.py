@@ -192,7 +192,7 @@ def job_finish(
             result=result,
             error=error,
             completed_at=Now(),
-            lease_owner="",
+            # `lease_owner` stays: it says which worker finished the job.
             lease_expires_at=None,
             not_before=None,
         )

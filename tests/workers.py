@@ -32,13 +32,20 @@ def database_env() -> dict[str, str]:
 
 
 @contextmanager
-def running_cluster(tmp_path: Path, **extra_env: str):
-    """Starts `manage.py qcluster` and stops it by signalling its main process."""
-    env = {**os.environ, **database_env(), "MEDIA_ROOT": str(tmp_path / "media"), **extra_env}
+def running_cluster(tmp_path: Path, *, name: str = "worker", **extra_env: str):
+    """Starts `manage.py worker` (the django-q2 cluster and its dispatcher) and stops it by
+    signalling its main process. Its output goes to `{name}.log` in `tmp_path`."""
+    env = {
+        **os.environ,
+        **database_env(),
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "OUTPUTS_DIR": str(tmp_path / "outputs"),
+        **extra_env,
+    }
     env.setdefault("WORKERS", "2")
-    log = (tmp_path / "qcluster.log").open("w")
+    log = (tmp_path / f"{name}.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"],
+        [sys.executable, "manage.py", "worker"],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -59,6 +66,13 @@ def running_cluster(tmp_path: Path, **extra_env: str):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         log.close()
+
+
+def kill_cluster(process: subprocess.Popen) -> None:
+    """SIGKILL to the whole cluster at once: main process, workers and dispatcher."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def wait_for_job(public_id: str, *, statuses=Job.FINISHED, timeout: float = 60) -> Job:

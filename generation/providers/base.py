@@ -184,6 +184,10 @@ class VideoProvider(Protocol):
     name: str
     model: str
     calls: list[CallRecord]
+    # True when `find` sees every render there is, so a render it does not find was never
+    # made and submitting again cannot bill twice (the offline renderer: its renders are files
+    # here). Remote services say False: a render missing from a listing may still exist.
+    find_is_complete: bool
 
     def submit(self, request: VideoRequest) -> dict:
         """Starts the render; returns its handle. Never submits twice for one call.

@@ -318,6 +318,7 @@ class GeminiOmniVideoProvider:
     """
 
     name = PROVIDER
+    find_is_complete = False  # a listing may miss a render that exists
 
     def __init__(self) -> None:
         self.model: str = settings.GEMINI_VIDEO_MODEL

@@ -244,6 +244,7 @@ class GatewayVideoProvider:
     """VideoProvider for an OpenAI-compatible `/v1/videos` gateway."""
 
     name = NAME
+    find_is_complete = False  # a listing may miss a render that exists
 
     def __init__(self, *, model: str | None = None) -> None:
         self.model = model or settings.SORA_MODEL

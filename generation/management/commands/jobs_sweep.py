@@ -3,7 +3,7 @@ from __future__ import annotations
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 
 from generation.services import jobs_sweep
 
@@ -23,7 +23,14 @@ class Command(BaseCommand):
     def handle(self, *args, loop: bool, interval: float, quiet: bool, **options) -> None:
         while True:
             close_old_connections()
-            count = jobs_sweep()
+            try:
+                count = jobs_sweep()
+            except DatabaseError as exc:
+                if not loop:
+                    raise
+                # The loop must outlive a database restart.
+                self.stderr.write(f"sweep failed ({exc}); trying again")
+                count = 0
             if (count or not loop) and not quiet:
                 self.stdout.write(f"re-sent {count} job(s)")
             if not loop:

@@ -1,29 +1,34 @@
 from __future__ import annotations
 
 import ctypes
+import logging
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections, connection
 
 from generation.management.commands.show_config import configuration_text
+from generation.services import jobs_sweep
 
+logger = logging.getLogger(__name__)
 PR_SET_PDEATHSIG = 1
 
 
 def _die_with_parent() -> None:
-    # The dispatcher must not outlive its worker, even one killed with SIGKILL.
+    # The cluster must not outlive this command, even when it is killed with SIGKILL.
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class Command(BaseCommand):
     help = (
-        "Prints the configuration, then runs the django-q2 cluster that executes jobs, beside "
-        "a dispatcher that wakes render polls, delayed retries and lost jobs when they are due."
+        "Prints the configuration, then runs the django-q2 cluster that executes jobs, and "
+        "beside it the dispatcher that sends render polls, delayed retries and lost jobs when "
+        "they are due (django-q2 has no delayed delivery)."
     )
 
     def add_arguments(self, parser) -> None:
@@ -31,18 +36,32 @@ class Command(BaseCommand):
 
     def handle(self, *args, no_dispatcher: bool, **options) -> None:
         self.stdout.write(configuration_text())
-        dispatcher = None
-        if not no_dispatcher:
-            # django-q2 has no delayed delivery: this sweep, every JOB_TICK_MS, sends what is
-            # due. A process of its own, since the cluster forks its workers.
-            dispatcher = subprocess.Popen(  # noqa: S603
-                [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "jobs_sweep",
-                 "--loop", "--quiet", "--interval", str(settings.JOB_TICK_MS / 1000)],
-                preexec_fn=_die_with_parent,  # noqa: PLW1509
-            )  # fmt: skip
+        self.stdout.flush()
+        cluster = subprocess.Popen(  # noqa: S603
+            [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "qcluster"],
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 (no threads are running yet)
+        )
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        tick = settings.JOB_TICK_MS / 1000
         try:
-            call_command("qcluster")
+            while not stop.wait(tick) and cluster.poll() is None:
+                if no_dispatcher:
+                    continue
+                try:
+                    close_old_connections()
+                    jobs_sweep()
+                except Exception:  # the loop must outlive a database hiccup
+                    logger.exception("the dispatcher failed a sweep; trying again")
         finally:
-            if dispatcher is not None:
-                dispatcher.terminate()
-                dispatcher.wait(timeout=10)
+            connection.close()
+            if cluster.poll() is None:
+                cluster.send_signal(signal.SIGTERM)
+                try:
+                    cluster.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    cluster.kill()
+                    cluster.wait()
+        if cluster.returncode not in (0, -signal.SIGTERM) and not stop.is_set():
+            sys.exit(f"the worker cluster stopped with code {cluster.returncode}")

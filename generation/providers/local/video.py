@@ -124,6 +124,8 @@ class LocalVideoProvider:
 
     name = "local"
     model = "offline-video-1"
+    # A render is a file on this machine: one that is not there was never made.
+    find_is_complete = True
 
     def __init__(self) -> None:
         self.calls: list[CallRecord] = []
