@@ -56,6 +56,10 @@ def run_of(run_id: str) -> Job:
     return Job.objects.get(public_id=run_id)
 
 
+def nodes_done(run_id: str) -> int:
+    return Job.objects.filter(parent__public_id=run_id, status=Job.Status.COMPLETED).count()
+
+
 def one_version_each() -> None:
     """No node made its asset twice: every slot has exactly one version."""
     versions = Asset.objects.values("slot").annotate(n=Count("id")).filter(n__gt=1)
@@ -68,7 +72,7 @@ def test_a_run_survives_a_worker_killed_in_the_middle(api, tmp_path):
     with running_cluster(tmp_path, name="first", **slow) as first:
         run = generate(api, drama["id"])
         wait_until(
-            lambda: Job.objects.filter(parent__public_id=run["id"], status="completed").count() >= 4,
+            lambda: nodes_done(run["id"]) >= 4,
             timeout=90, what="four nodes done",
         )  # fmt: skip
         kill_cluster(first)
