@@ -7,7 +7,6 @@ from django.http import FileResponse, HttpResponseRedirect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers
-from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,14 +23,8 @@ from assets.serializers import (
     UploadInput,
 )
 from assets.storage import is_object_storage, read_sidecar, signed_url
-from dramaplatform.api import (
-    Pagination,
-    PayloadTooLarge,
-    error_responses,
-    paginated,
-    validated,
-    validated_query,
-)
+from dramaplatform.api import Pagination, error_responses, paginated, validated, validated_query
+from dramaplatform.errors import NotFound, PayloadTooLarge, PermissionDenied
 from dramas import selectors as drama_selectors
 from dramas.serializers import AssetBriefSerializer
 

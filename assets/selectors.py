@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
-from rest_framework.exceptions import NotFound
 
 from assets.models import Asset
+from dramaplatform.errors import NotFound
 
 MODERATE = "assets.moderate_asset"
 

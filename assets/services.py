@@ -19,22 +19,15 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Max, QuerySet
 from django.dispatch import Signal
 from django.utils import timezone
-from rest_framework import exceptions
 
 from assets import detect
 from assets.models import Asset
 from assets.storage import content_file, delete_keys, write_sidecar
-from dramaplatform.api import DomainError, PayloadTooLarge
+from dramaplatform.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
 PROJECT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 STORE_TRIES = 3
-
-
-class UnsupportedMediaType(DomainError):
-    status_code = 415
-    default_code = "unsupported_media_type"
-    default_detail = "This type of file is not accepted."
 
 
 @dataclass
@@ -247,7 +240,7 @@ def asset_approve(*, asset: Asset, reviewer: AbstractBaseUser, reason: str = "")
 @transaction.atomic
 def asset_reject(*, asset: Asset, reviewer: AbstractBaseUser, reason: str) -> Asset:
     if not reason.strip():
-        raise exceptions.ValidationError({"reason": ["Say why the asset is rejected."]})
+        raise InvalidInput({"reason": ["Say why the asset is rejected."]})
     return _review(asset, status=Asset.Review.REJECTED, reviewer=reviewer, reason=reason)
 
 
@@ -273,9 +266,7 @@ def asset_upload(
             f"The file is {upload.size} bytes; the limit is {settings.UPLOAD_MAX_BYTES}."
         )
     if not PROJECT_PATTERN.match(project):
-        raise exceptions.ValidationError(
-            {"project": ["Use 1 to 63 lowercase letters, digits, '-' or '_'."]}
-        )
+        raise InvalidInput({"project": ["Use 1 to 63 lowercase letters, digits, '-' or '_'."]})
     data = upload.read()
     filename = sanitise_filename(upload.name or "")
     try:
@@ -293,7 +284,7 @@ def asset_upload(
     try:
         facts = detect.verify(data, found)
     except detect.DamagedFile as exc:
-        raise exceptions.ValidationError({"file": [str(exc)]}) from None
+        raise InvalidInput({"file": [str(exc)]}) from None
     content = AssetContent(
         data=data,
         content_type=found.content_type,

@@ -1,46 +1,23 @@
-"""What every API view shares: the one error shape, domain errors, pagination, ETags."""
+"""What every API view shares: the one error shape (domain errors mapped to HTTP),
+pagination, ETags."""
 
 from __future__ import annotations
 
 import logging
-import re
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from djangorestframework_camel_case.util import underscoreize
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import exceptions, pagination, serializers, status
+from rest_framework import exceptions, pagination, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+from dramaplatform.errors import DomainError, InvalidInput, NotFound, PayloadTooLarge, summary_of
 
 logger = logging.getLogger(__name__)
-
-
-class DomainError(exceptions.APIException):
-    """Raised by services; the handler below turns it into the error shape."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "invalid"
-    default_detail = "The request cannot be carried out."
-
-
-class Conflict(DomainError):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-    default_detail = "The resource is in a state that does not allow this."
-
-
-class PreconditionFailed(DomainError):
-    status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_code = "precondition_failed"
-    default_detail = "The resource changed since you read it: fetch it again and retry."
-
-
-class PayloadTooLarge(DomainError):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "payload_too_large"
-    default_detail = "The request body is too large."
 
 
 CODES = {
@@ -68,50 +45,30 @@ def error_body(status_code: int, message: str, details: object = None, code: str
     }
 
 
-def _summary(details: object) -> str:
-    """A one-line message naming the first field at fault."""
-    if isinstance(details, dict) and details:
-        field, problem = next(iter(details.items()))
-        while isinstance(problem, dict | list) and problem:
-            if isinstance(problem, dict):
-                sub, problem = next(iter(problem.items()))
-                field = f"{field}.{sub}"
-            else:
-                problem = problem[0]
-        if field == "non_field_errors":
-            return str(problem)
-        # Name the field as clients spell it (camelCase), like the keys of `details`.
-        field = re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), field)
-        return f"Invalid input in {field}: {problem}"
-    if isinstance(details, list) and details:
-        return str(details[0])
-    return "Invalid input."
-
-
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """The one error shape for the product's errors, Django's and DRF's alike."""
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     elif isinstance(exc, Http404):
-        exc = exceptions.NotFound("Not found.")
+        exc = NotFound()
     elif isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else exc.messages
-        )
+        exc = InvalidInput(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if isinstance(exc, DomainError):
+        set_rollback()
+        body = error_body(exc.status, exc.message, exc.details, exc.code)
+        return Response(body, status=exc.status)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
         details = response.data
-        message = _summary(details)
-        code = "invalid"
+        message = summary_of(details)
     else:
         details = {}
         message = str(response.data.get("detail", "")) if isinstance(response.data, dict) else ""
-        # Our own errors carry their code; DRF's get the one for their status.
-        code = exc.get_codes() if isinstance(exc, DomainError) else ""
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
             details = {"retryAfterSeconds": int(exc.wait)}
-    response.data = error_body(response.status_code, message, details, code)
+    response.data = error_body(response.status_code, message, details)
     return response
 
 

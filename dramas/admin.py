@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from dramaplatform.api import Conflict
+from dramaplatform.errors import Conflict
 from dramas import services
 from dramas.models import Character, DialogueLine, Drama, Episode, Scene
 
@@ -88,7 +88,7 @@ class DramaAdmin(admin.ModelAdmin):
             try:
                 services.require_script(drama=drama)
             except Conflict as exc:
-                self.message_user(request, f"{drama}: {exc.detail}", messages.WARNING)
+                self.message_user(request, f"{drama}: {exc}", messages.WARNING)
                 continue
             job = start(drama)
             self.message_user(request, f"{drama}: queued {job.public_id}.")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from rest_framework.exceptions import NotFound
 
 from assets.models import Asset
+from dramaplatform.errors import NotFound
 from dramas.models import Character, DialogueLine, Drama, Episode, Scene
 
 

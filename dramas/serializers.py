@@ -6,6 +6,7 @@ from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from assets.models import Asset
+from dramaplatform.errors import InvalidInput
 from dramaplatform.fields import StrictCharField, StrictIntegerField
 from dramas.models import (
     MAX_CHARACTERS,
@@ -17,6 +18,7 @@ from dramas.models import (
     Episode,
     Scene,
 )
+from dramas.script import normalise_script
 
 id_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$",
@@ -82,57 +84,10 @@ class DramaCreateInput(serializers.Serializer):
     episodes = EpisodeInput(many=True, max_length=MAX_EPISODES)
 
     def validate(self, attrs: dict) -> dict:
-        return normalise_script(attrs)
-
-
-def normalise_script(script: dict) -> dict:
-    """Assigns missing ids and numbers; checks that ids are unique and references are real.
-
-    Raises a ValidationError whose keys are paths such as `episodes[0].scenes[2].characters`.
-    """
-    errors: dict[str, list[str]] = {}
-    characters = script.get("characters", [])
-    seen: set[str] = set()
-    for i, character in enumerate(characters):
-        character.setdefault("id", f"char_{i + 1:03d}")
-        if character["id"] in seen:
-            errors[f"characters[{i}].id"] = [f"Duplicate character id '{character['id']}'."]
-        seen.add(character["id"])
-    known = seen
-    episode_ids: set[str] = set()
-    scene_ids: set[str] = set()
-    for e, episode in enumerate(script.get("episodes", [])):
-        episode["number"] = e + 1
-        episode.setdefault("id", f"ep_{e + 1:02d}")
-        if episode["id"] in episode_ids:
-            errors[f"episodes[{e}].id"] = [f"Duplicate episode id '{episode['id']}'."]
-        episode_ids.add(episode["id"])
-        for s, scene in enumerate(episode.setdefault("scenes", [])):
-            path = f"episodes[{e}].scenes[{s}]"
-            scene["number"] = s + 1
-            scene.setdefault("id", f"sc_{e + 1:02d}_{s + 1:02d}")
-            if scene["id"] in scene_ids:
-                errors[f"{path}.id"] = [f"Duplicate scene id '{scene['id']}'."]
-            scene_ids.add(scene["id"])
-            errors.update(scene_reference_errors(scene, known, path))
-    if errors:
-        raise serializers.ValidationError(errors)
-    return script
-
-
-def scene_reference_errors(scene: dict, known: set[str], path: str) -> dict[str, list[str]]:
-    errors = {}
-    unknown = [c for c in scene.get("characters", []) if c not in known]
-    if unknown:
-        errors[f"{path}.characters"] = [f"Unknown character id '{c}'." for c in unknown]
-    if len(set(scene.get("characters", []))) != len(scene.get("characters", [])):
-        errors.setdefault(f"{path}.characters", []).append("A character is listed twice.")
-    for n, line in enumerate(scene.get("dialogue", [])):
-        if line["character"] not in known:
-            errors[f"{path}.dialogue[{n}].character"] = [
-                f"Unknown character id '{line['character']}'."
-            ]
-    return errors
+        try:
+            return normalise_script(attrs)
+        except InvalidInput as exc:
+            raise serializers.ValidationError(exc.details) from None
 
 
 class PremiseInput(serializers.Serializer):

@@ -11,13 +11,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from assets.models import Asset
 from assets.services import assets_delete_files_on_commit, assets_of_drama
-from dramaplatform.api import Conflict, PreconditionFailed
+from dramaplatform.errors import Conflict, InvalidInput, PreconditionFailed
 from dramas.models import Character, DialogueLine, Drama, Episode, Scene
-from dramas.serializers import normalise_script, scene_reference_errors
+from dramas.script import normalise_script, scene_reference_errors
 
 DRAMA_FIELDS = ("title", "premise", "logline", "genre", "tone")
 CHARACTER_FIELDS = ("name", "role", "description", "appearance")
@@ -175,7 +174,7 @@ def scene_update(*, scene: Scene, data: dict, expected_version: int | None = Non
     by_key = {c.key: c for c in drama.characters.all()}
     errors = scene_reference_errors(data, set(by_key), "scene")
     if errors:
-        raise ValidationError({k.removeprefix("scene."): v for k, v in errors.items()})
+        raise InvalidInput({k.removeprefix("scene."): v for k, v in errors.items()})
     drama_bump_version(drama=drama, expected_version=expected_version)
     fields = [f for f in SCENE_FIELDS if f in data]
     for name in fields:

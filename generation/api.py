@@ -10,14 +10,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dramaplatform.api import (
-    DomainError,
     Pagination,
-    error_body,
     error_responses,
     paginated,
     validated,
     validated_query,
 )
+from dramaplatform.errors import Conflict, DomainError
 from dramas import selectors
 from dramas.api import DramaListView, GenerationThrottle, with_etag
 from dramas.serializers import DramaCreateInput, DramaSerializer, ImproveInput, PremiseInput
@@ -114,11 +113,6 @@ class DramaCritiqueView(APIView):
 
 
 # ---------------------------------------------------------------- generate
-def _in_progress(exc: runs.RunInProgress) -> Response:
-    body = error_body(409, str(exc.detail), {"jobId": exc.run.public_id}, code="run_in_progress")
-    return Response(body, status=409)
-
-
 class GenerateView(APIView):
     """POST …/generate: 202 with the run; with `dryRun`, 200 with the plan and its cost."""
 
@@ -140,8 +134,6 @@ class GenerateView(APIView):
                 return Response(PlanSerializer(runs.plan_summary(plan)).data)
             run = runs.run_start(drama=drama, scope=self.scope, key=key,
                                  kinds=options.get("kinds"), force=options["force"])  # fmt: skip
-        except runs.RunInProgress as exc:
-            return _in_progress(exc)
         except dag.PlanError as exc:
             raise DomainError(str(exc)) from None
         run = job_get(drama=drama, public_id=run.public_id)
@@ -274,15 +266,12 @@ class JobRetryView(APIView):
     def post(self, request: Request, drama_id: str, job_id: str) -> Response:
         drama = selectors.drama_get(user=request.user, public_id=drama_id, detail=False)
         run = _run_of(drama, job_id)
-        try:
-            runs.run_retry(run=run)
-        except runs.RunInProgress as exc:
-            return _in_progress(exc)
+        runs.run_retry(run=run)
         return Response(JobSerializer(job_get(drama=drama, public_id=job_id)).data, status=202)
 
 
 def _run_of(drama, job_id: str) -> Job:
     job = job_get(drama=drama, public_id=job_id)
     if job.kind != Job.Kind.DAG:
-        raise runs.Conflict(f"{job_id} is a {job.kind} job, not a generation run.")
+        raise Conflict(f"{job_id} is a {job.kind} job, not a generation run.")
     return job

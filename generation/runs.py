@@ -16,7 +16,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from dramaplatform.api import Conflict
+from dramaplatform.errors import Conflict
 from dramas import services as drama_services
 from dramas.models import Drama
 from generation import dag
@@ -32,12 +32,15 @@ NOT_DONE = [s for s in Job.Status.values if s != Job.Status.COMPLETED]
 
 
 class RunInProgress(Conflict):
-    """A second run of a drama while one is going."""
+    """A second run of a drama while one is going; the details name it."""
+
+    code = "run_in_progress"
 
     def __init__(self, run: Job):
         super().__init__(
             f"A generation run of this drama is in progress ({run.public_id}); wait for it, "
-            "or cancel it first."
+            "or cancel it first.",
+            details={"jobId": run.public_id},
         )
         self.run = run
 

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from dramaplatform.errors import PreconditionFailed
 from dramas import services as drama_services
 from dramas.models import Drama
 from generation.models import Job
@@ -92,7 +93,7 @@ def script_improve_job(*, job: Job) -> str:
     def save() -> dict:
         try:
             drama_services.script_save(drama=drama, script=improved, expected_version=base_version)
-        except drama_services.PreconditionFailed as exc:
+        except PreconditionFailed as exc:
             raise ScriptConflict(
                 f"The drama was edited while the improve job ran (it started from version "
                 f"{base_version}); nothing was overwritten. Run improve again."

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
-from rest_framework.exceptions import NotFound
 
+from dramaplatform.errors import NotFound
 from dramas.models import Drama
 from generation.models import Job
 

@@ -16,7 +16,7 @@ import pytest
 from django.utils import timezone
 
 from dramas.models import DialogueLine, Drama, Scene
-from dramas.serializers import normalise_script
+from dramas.script import normalise_script
 from dramas.services import drama_create_writing, script_of, script_save
 from generation.providers.base import ProviderError, ScriptOptions
 from generation.providers.openai import OpenAIScriptWriter

@@ -6,11 +6,11 @@ import copy
 from collections.abc import Callable
 
 import pytest
-from rest_framework.exceptions import ValidationError
 
-from dramaplatform.api import PreconditionFailed
+from dramaplatform.errors import InvalidInput, PreconditionFailed
 from dramas.models import Character, DialogueLine, Drama, Episode, Scene
-from dramas.serializers import DramaCreateInput, normalise_script
+from dramas.script import normalise_script
+from dramas.serializers import DramaCreateInput
 from dramas.services import drama_create, script_of, script_save
 from generation.providers.base import ScriptOptions
 from generation.providers.local.script import GENRES, LocalScriptWriter
@@ -622,7 +622,7 @@ def test_it_refuses_a_script_with_an_unknown_character_and_changes_nothing(user)
     script = tidy_script()
     script["episodes"][0]["scenes"][0]["characters"].append("char_999")
 
-    with pytest.raises(ValidationError, match="char_999"):
+    with pytest.raises(InvalidInput, match="char_999"):
         script_save(drama=drama, script=script, expected_version=None)
 
     drama = Drama.objects.get(pk=drama.pk)
