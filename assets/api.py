@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from assets import selectors, services
 from assets.serializers import (
     ApproveInput,
+    AssetBriefSerializer,
     AssetListQuery,
     AssetMetadataSerializer,
     AssetPatchInput,
@@ -26,7 +27,6 @@ from assets.storage import is_object_storage, read_sidecar, signed_url
 from dramaplatform.api import Pagination, error_responses, paginated, validated, validated_query
 from dramaplatform.errors import NotFound, PayloadTooLarge, PermissionDenied
 from dramas import selectors as drama_selectors
-from dramas.serializers import AssetBriefSerializer
 
 # Multipart framing around the file itself; the file alone is held to UPLOAD_MAX_BYTES.
 MULTIPART_ALLOWANCE = 64 * 1024
@@ -219,7 +219,7 @@ class SceneAssetListView(APIView):
     def get(self, request: Request, drama_id: str, episode_id: str, scene_id: str) -> Response:
         scene = _scene(request, drama_id, episode_id, scene_id)
         query = validated_query(SceneAssetQuery, request)
-        assets = drama_selectors.scene_assets(scene=scene, include_versions=query["versions"])
+        assets = selectors.scene_assets(scene=scene, include_versions=query["versions"])
         return Response(AssetBriefSerializer(assets, many=True).data)
 
 
@@ -227,7 +227,7 @@ class SceneAssetDetailView(APIView):
     def asset(self, request: Request, drama_id, episode_id, scene_id, asset_id):
         scene = _scene(request, drama_id, episode_id, scene_id)
         asset = (
-            drama_selectors.scene_assets(scene=scene, include_versions=True)
+            selectors.scene_assets(scene=scene, include_versions=True)
             .filter(public_id=asset_id)
             .first()
         )

@@ -1,10 +1,16 @@
+"""Reads of assets, and of the script's entities with their current assets."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Model, Prefetch, QuerySet, prefetch_related_objects
 
 from assets.models import Asset
 from dramaplatform.errors import NotFound
+from dramas import selectors as script
+from dramas.models import Character, Drama, Episode, Scene
 
 MODERATE = "assets.moderate_asset"
 
@@ -60,3 +66,62 @@ def asset_versions(*, asset: Asset) -> QuerySet[Asset]:
         .select_related("owner", "reviewed_by", "job", "drama")
         .order_by("-version")
     )
+
+
+def scene_assets(*, scene: Scene, include_versions: bool = False) -> QuerySet[Asset]:
+    assets = scene.assets.all() if include_versions else scene.assets.filter(is_current=True)
+    return assets.order_by("kind", "-version")
+
+
+# ---------------------------------------------------------------- the script with its media
+# Each read of the script (dramas.selectors) plus one query a level for the current assets,
+# which land on each entity as `current_assets`.
+def current_assets(path: str = "") -> Prefetch:
+    """The current assets of the entities at `path` (e.g. `episodes__scenes__`)."""
+    return Prefetch(
+        f"{path}assets",
+        queryset=Asset.objects.filter(is_current=True).order_by("kind", "id"),
+        to_attr="current_assets",
+    )
+
+
+def with_current_assets(entities: Iterable[Model], *paths: str) -> None:
+    prefetch_related_objects(list(entities), *(current_assets(p) for p in paths or ("",)))
+
+
+def drama_with_assets(*, user: AbstractBaseUser, public_id: str) -> Drama:
+    """The whole drama (see dramas.selectors.drama_get) and the current assets of each of its
+    characters, episodes and scenes."""
+    drama = script.drama_get(user=user, public_id=public_id)
+    with_current_assets([drama], "characters__", "episodes__", "episodes__scenes__")
+    return drama
+
+
+def characters_with_assets(*, drama: Drama) -> QuerySet[Character]:
+    return script.character_list(drama=drama).prefetch_related(current_assets())
+
+
+def character_with_assets(*, drama: Drama, key: str) -> Character:
+    character = script.character_get(drama=drama, key=key)
+    with_current_assets([character])
+    return character
+
+
+def episodes_with_assets(*, drama: Drama) -> QuerySet[Episode]:
+    return script.episode_list(drama=drama).prefetch_related(current_assets())
+
+
+def episode_with_assets(*, drama: Drama, key: str) -> Episode:
+    episode = script.episode_get(drama=drama, key=key)
+    with_current_assets([episode])
+    return episode
+
+
+def scenes_with_assets(*, episode: Episode) -> QuerySet[Scene]:
+    return script.scene_list(episode=episode).prefetch_related(current_assets())
+
+
+def scene_with_assets(*, episode: Episode, key: str) -> Scene:
+    scene = script.scene_get(episode=episode, key=key)
+    with_current_assets([scene])
+    return scene

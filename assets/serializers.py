@@ -2,11 +2,19 @@ from __future__ import annotations
 
 import json
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from assets.models import Asset
 from assets.storage import public_url
 from dramaplatform.fields import StrictCharField
+from dramas.serializers import (
+    CharacterSerializer,
+    DramaSerializer,
+    EpisodeSerializer,
+    EpisodeWithScenesSerializer,
+    SceneSerializer,
+)
 
 # Kept by the product itself: where the asset came from, and which job made it.
 RESERVED_METADATA = {"source", "jobId", "promptEdited"}
@@ -121,3 +129,66 @@ class RejectInput(serializers.Serializer):
 
 class ApproveInput(serializers.Serializer):
     reason = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+# ---------------------------------------------------------------- the script with its media
+# An entity's current assets beside its script fields. The schema keeps the entities' names
+# (`Character`, `Scene`, …): these are the only shapes the API answers with.
+class AssetBriefSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id")
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Asset
+        fields = [
+            "id", "kind", "media_type", "url", "content_type", "size_bytes", "version",
+            "is_current", "review_status", "review_reason", "provider", "model", "prompt", "tag",
+            "metadata", "created_at",
+        ]  # fmt: skip
+
+    def get_url(self, asset: Asset) -> str | None:
+        return asset.file.url if asset.file else None
+
+
+def _current_assets() -> AssetBriefSerializer:
+    # Filled by assets.selectors.with_current_assets.
+    return AssetBriefSerializer(many=True, source="current_assets")
+
+
+@extend_schema_serializer(component_name="Character")
+class CharacterWithAssetsSerializer(CharacterSerializer):
+    assets = _current_assets()
+
+    class Meta(CharacterSerializer.Meta):
+        fields = [*CharacterSerializer.Meta.fields, "assets"]
+
+
+@extend_schema_serializer(component_name="Scene")
+class SceneWithAssetsSerializer(SceneSerializer):
+    assets = _current_assets()
+
+    class Meta(SceneSerializer.Meta):
+        fields = [*SceneSerializer.Meta.fields, "assets"]
+
+
+@extend_schema_serializer(component_name="Episode")
+class EpisodeWithAssetsSerializer(EpisodeSerializer):
+    assets = _current_assets()
+
+    class Meta(EpisodeSerializer.Meta):
+        fields = [*EpisodeSerializer.Meta.fields, "assets"]
+
+
+@extend_schema_serializer(component_name="EpisodeWithScenes")
+class EpisodeWithScenesAndAssetsSerializer(EpisodeWithScenesSerializer):
+    assets = _current_assets()
+    scenes = SceneWithAssetsSerializer(many=True)
+
+    class Meta(EpisodeWithScenesSerializer.Meta):
+        fields = [*EpisodeSerializer.Meta.fields, "assets", "scenes"]
+
+
+@extend_schema_serializer(component_name="Drama")
+class DramaWithAssetsSerializer(DramaSerializer):
+    characters = CharacterWithAssetsSerializer(many=True)
+    episodes = EpisodeWithScenesAndAssetsSerializer(many=True)

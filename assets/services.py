@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, models, transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Max
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -170,24 +170,19 @@ def asset_delete(*, asset: Asset) -> None:
             .order_by("-version")
             .first()
         )
-    name = asset.file.name
-    asset.delete()
+    asset.delete()  # its files go once this commits
     if successor is not None:
         successor.is_current = True
         successor.save(update_fields=["is_current"])
         write_sidecar(successor)
-    transaction.on_commit(lambda: delete_keys([name]))
 
 
-def assets_delete_files_on_commit(assets: QuerySet[Asset]) -> None:
-    """Before rows are deleted by a cascade, arranges for their files to go once it commits."""
-    names = [n for n in assets.values_list("file", flat=True) if n]
-    if names:
-        transaction.on_commit(lambda: delete_keys(names))
-
-
-def assets_of_drama(drama) -> QuerySet[Asset]:
-    return Asset.objects.filter(drama=drama)
+def asset_files_delete_on_commit(*, instance: Asset, **_) -> None:
+    """Connected to Asset's post_delete: whatever deleted the row (this module, the cascade
+    of a drama, character, episode or scene, the admin), its files go once that commits."""
+    name = instance.file.name
+    if name:
+        transaction.on_commit(lambda: delete_keys([name]))
 
 
 @transaction.atomic

@@ -1,4 +1,9 @@
-"""The drama API: validate with a serializer, call a service, serialize the result."""
+"""What the drama API shares, and the list of dramas.
+
+The reads and writes of one drama and its characters, episodes and scenes answer with each
+entity's current media, so they are composed one level up (assets.script_api); the endpoints
+that start background work are generation's.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
 )
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -19,22 +24,11 @@ from dramaplatform.api import (
     etag_for,
     expected_version,
     paginated,
-    validated,
     validated_query,
 )
-from dramas import selectors, services
+from dramas import selectors
 from dramas.models import Drama
-from dramas.serializers import (
-    CharacterPatchInput,
-    CharacterSerializer,
-    DramaPatchInput,
-    DramaSerializer,
-    DramaSummarySerializer,
-    EpisodePatchInput,
-    EpisodeSerializer,
-    ScenePatchInput,
-    SceneSerializer,
-)
+from dramas.serializers import DramaSummarySerializer
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -87,128 +81,3 @@ class DramaListView(APIView):
         paginator = Pagination()
         page = paginator.paginate_queryset(dramas, request, view=self)
         return paginator.get_paginated_response(DramaSummarySerializer(page, many=True).data)
-
-
-class DramaDetailView(APIView):
-    @extend_schema(responses={200: DramaSerializer, **READ_ERRORS})
-    def get(self, request: Request, drama_id: str) -> Response:
-        drama = selectors.drama_get(user=request.user, public_id=drama_id)
-        return with_etag(Response(DramaSerializer(drama).data), drama)
-
-    @extend_schema(
-        request=DramaPatchInput,
-        parameters=[IF_MATCH],
-        responses={200: DramaSerializer, **WRITE_ERRORS},
-    )
-    def patch(self, request: Request, drama_id: str) -> Response:
-        drama = selectors.drama_get(user=request.user, public_id=drama_id, detail=False)
-        data = validated(DramaPatchInput, request.data)
-        services.drama_update(drama=drama, data=data, expected_version=if_match(request))
-        drama = selectors.drama_get(user=request.user, public_id=drama_id)
-        return with_etag(Response(DramaSerializer(drama).data), drama)
-
-    @extend_schema(
-        parameters=[IF_MATCH],
-        responses={204: None, **error_responses(401, 404, 412)},
-        description="Deletes the drama, its jobs, its assets and their files.",
-    )
-    def delete(self, request: Request, drama_id: str) -> Response:
-        drama = selectors.drama_get(user=request.user, public_id=drama_id, detail=False)
-        services.drama_delete(drama=drama, expected_version=if_match(request))
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-# ---------------------------------------------------------------- nested resources
-class CharacterListView(APIView):
-    @extend_schema(responses={200: CharacterSerializer(many=True), **READ_ERRORS})
-    def get(self, request: Request, drama_id: str) -> Response:
-        drama = selectors.drama_get(user=request.user, public_id=drama_id, detail=False)
-        characters = selectors.character_list(drama=drama)
-        return with_etag(Response(CharacterSerializer(characters, many=True).data), drama)
-
-
-class CharacterDetailView(APIView):
-    @extend_schema(responses={200: CharacterSerializer, **READ_ERRORS})
-    def get(self, request: Request, drama_id: str, character_id: str) -> Response:
-        drama = selectors.drama_get(user=request.user, public_id=drama_id, detail=False)
-        character = selectors.character_get(drama=drama, key=character_id)
-        return with_etag(Response(CharacterSerializer(character).data), drama)
-
-    @extend_schema(
-        request=CharacterPatchInput,
-        parameters=[IF_MATCH],
-        responses={200: CharacterSerializer, **WRITE_ERRORS},
-    )
-    def patch(self, request: Request, drama_id: str, character_id: str) -> Response:
-        drama = selectors.drama_get(user=request.user, public_id=drama_id, detail=False)
-        character = selectors.character_get(drama=drama, key=character_id)
-        data = validated(CharacterPatchInput, request.data)
-        services.character_update(
-            character=character, data=data, expected_version=if_match(request)
-        )
-        character = selectors.character_get(drama=drama, key=character_id)
-        return with_etag(Response(CharacterSerializer(character).data), character.drama)
-
-
-class EpisodeListView(APIView):
-    @extend_schema(responses={200: EpisodeSerializer(many=True), **READ_ERRORS})
-    def get(self, request: Request, drama_id: str) -> Response:
-        drama = selectors.drama_get(user=request.user, public_id=drama_id, detail=False)
-        episodes = selectors.episode_list(drama=drama)
-        return with_etag(Response(EpisodeSerializer(episodes, many=True).data), drama)
-
-
-class EpisodeDetailView(APIView):
-    @extend_schema(responses={200: EpisodeSerializer, **READ_ERRORS})
-    def get(self, request: Request, drama_id: str, episode_id: str) -> Response:
-        drama = selectors.drama_get(user=request.user, public_id=drama_id, detail=False)
-        episode = selectors.episode_get(drama=drama, key=episode_id)
-        return with_etag(Response(EpisodeSerializer(episode).data), drama)
-
-    @extend_schema(
-        request=EpisodePatchInput,
-        parameters=[IF_MATCH],
-        responses={200: EpisodeSerializer, **WRITE_ERRORS},
-    )
-    def patch(self, request: Request, drama_id: str, episode_id: str) -> Response:
-        drama = selectors.drama_get(user=request.user, public_id=drama_id, detail=False)
-        episode = selectors.episode_get(drama=drama, key=episode_id)
-        data = validated(EpisodePatchInput, request.data)
-        services.episode_update(episode=episode, data=data, expected_version=if_match(request))
-        episode = selectors.episode_get(drama=drama, key=episode_id)
-        return with_etag(Response(EpisodeSerializer(episode).data), episode.drama)
-
-
-def scene_of(request: Request, drama_id: str, episode_id: str, scene_id: str):
-    drama = selectors.drama_get(user=request.user, public_id=drama_id, detail=False)
-    episode = selectors.episode_get(drama=drama, key=episode_id)
-    return drama, selectors.scene_get(episode=episode, key=scene_id)
-
-
-class SceneListView(APIView):
-    @extend_schema(responses={200: SceneSerializer(many=True), **READ_ERRORS})
-    def get(self, request: Request, drama_id: str, episode_id: str) -> Response:
-        drama = selectors.drama_get(user=request.user, public_id=drama_id, detail=False)
-        episode = selectors.episode_get(drama=drama, key=episode_id)
-        scenes = selectors.scene_list(episode=episode)
-        return with_etag(Response(SceneSerializer(scenes, many=True).data), drama)
-
-
-class SceneDetailView(APIView):
-    @extend_schema(responses={200: SceneSerializer, **READ_ERRORS})
-    def get(self, request: Request, drama_id: str, episode_id: str, scene_id: str) -> Response:
-        drama, scene = scene_of(request, drama_id, episode_id, scene_id)
-        return with_etag(Response(SceneSerializer(scene).data), drama)
-
-    @extend_schema(
-        request=ScenePatchInput,
-        parameters=[IF_MATCH],
-        responses={200: SceneSerializer, **WRITE_ERRORS},
-        description="`characters` and `dialogue`, when sent, replace the scene's lists.",
-    )
-    def patch(self, request: Request, drama_id: str, episode_id: str, scene_id: str) -> Response:
-        drama, scene = scene_of(request, drama_id, episode_id, scene_id)
-        data = validated(ScenePatchInput, request.data)
-        services.scene_update(scene=scene, data=data, expected_version=if_match(request))
-        drama, scene = scene_of(request, drama_id, episode_id, scene_id)
-        return with_etag(Response(SceneSerializer(scene).data), drama)

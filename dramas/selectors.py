@@ -6,7 +6,6 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from assets.models import Asset
 from dramaplatform.errors import NotFound
 from dramas.models import Character, DialogueLine, Drama, Episode, Scene
 
@@ -48,36 +47,26 @@ def drama_list(
     return dramas
 
 
-def current_assets() -> QuerySet[Asset]:
-    return Asset.objects.filter(is_current=True).order_by("kind", "id")
-
-
 def _scene_prefetches() -> list[Prefetch]:
     return [
         Prefetch("characters", queryset=Character.objects.only("id", "key")),
         Prefetch("dialogue", queryset=DialogueLine.objects.select_related("character")),
-        Prefetch("assets", queryset=current_assets(), to_attr="current_assets"),
     ]
 
 
 def drama_get(*, user: AbstractBaseUser, public_id: str, detail: bool = True) -> Drama:
-    """The drama, with the whole script and current assets when `detail` is set.
+    """The drama, with the whole script when `detail` is set: characters, episodes, their
+    scenes with cast and dialogue, one query a level.
 
     Raises NotFound for unknown ids and for other users' dramas alike.
     """
     dramas = dramas_visible_to(user)
     if detail:
         dramas = dramas.prefetch_related(
-            Prefetch(
-                "characters",
-                queryset=Character.objects.prefetch_related(
-                    Prefetch("assets", queryset=current_assets(), to_attr="current_assets")
-                ),
-            ),
+            "characters",
             Prefetch(
                 "episodes",
                 queryset=Episode.objects.prefetch_related(
-                    Prefetch("assets", queryset=current_assets(), to_attr="current_assets"),
                     Prefetch(
                         "scenes", queryset=Scene.objects.prefetch_related(*_scene_prefetches())
                     ),
@@ -91,9 +80,7 @@ def drama_get(*, user: AbstractBaseUser, public_id: str, detail: bool = True) ->
 
 
 def character_list(*, drama: Drama) -> QuerySet[Character]:
-    return drama.characters.prefetch_related(
-        Prefetch("assets", queryset=current_assets(), to_attr="current_assets")
-    )
+    return drama.characters.all()
 
 
 def character_get(*, drama: Drama, key: str) -> Character:
@@ -104,9 +91,7 @@ def character_get(*, drama: Drama, key: str) -> Character:
 
 
 def episode_list(*, drama: Drama) -> QuerySet[Episode]:
-    return drama.episodes.prefetch_related(
-        Prefetch("assets", queryset=current_assets(), to_attr="current_assets")
-    )
+    return drama.episodes.all()
 
 
 def episode_get(*, drama: Drama, key: str) -> Episode:
@@ -125,8 +110,3 @@ def scene_get(*, episode: Episode, key: str) -> Scene:
     if scene is None:
         raise NotFound(f"No scene with id '{key}' in episode '{episode.key}'.")
     return scene
-
-
-def scene_assets(*, scene: Scene, include_versions: bool = False) -> QuerySet[Asset]:
-    assets = scene.assets.all() if include_versions else scene.assets.filter(is_current=True)
-    return assets.order_by("kind", "-version")

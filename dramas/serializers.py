@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from assets.models import Asset
 from dramaplatform.errors import InvalidInput
 from dramaplatform.fields import StrictCharField, StrictIntegerField
 from dramas.models import (
@@ -139,42 +138,13 @@ class ImproveInput(serializers.Serializer):
 
 
 # ---------------------------------------------------------------- output
-class AssetBriefSerializer(serializers.ModelSerializer):
-    id = serializers.CharField(source="public_id")
-    url = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Asset
-        fields = [
-            "id",
-            "kind",
-            "media_type",
-            "url",
-            "content_type",
-            "size_bytes",
-            "version",
-            "is_current",
-            "review_status",
-            "review_reason",
-            "provider",
-            "model",
-            "prompt",
-            "tag",
-            "metadata",
-            "created_at",
-        ]
-
-    def get_url(self, asset: Asset) -> str | None:
-        return asset.file.url if asset.file else None
-
-
+# The script alone; the API answers with these and each entity's current media (assets/).
 class CharacterSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="key")
-    assets = AssetBriefSerializer(many=True, source="current_assets")
 
     class Meta:
         model = Character
-        fields = ["id", "name", "role", "description", "appearance", "order", "assets"]
+        fields = ["id", "name", "role", "description", "appearance", "order"]
 
 
 class DialogueLineSerializer(serializers.Serializer):
@@ -187,7 +157,6 @@ class SceneSerializer(serializers.ModelSerializer):
     episode = serializers.CharField(source="episode.key")
     characters = serializers.SlugRelatedField(slug_field="key", many=True, read_only=True)
     dialogue = DialogueLineSerializer(many=True)
-    assets = AssetBriefSerializer(many=True, source="current_assets")
 
     class Meta:
         model = Scene
@@ -203,17 +172,15 @@ class SceneSerializer(serializers.ModelSerializer):
             "characters",
             "dialogue",
             "target_duration",
-            "assets",
         ]
 
 
 class EpisodeSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="key")
-    assets = AssetBriefSerializer(many=True, source="current_assets")
 
     class Meta:
         model = Episode
-        fields = ["id", "number", "title", "synopsis", "assets"]
+        fields = ["id", "number", "title", "synopsis"]
 
 
 class EpisodeWithScenesSerializer(EpisodeSerializer):

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
-from assets.models import Asset
-from assets.services import assets_delete_files_on_commit, assets_of_drama
 from dramaplatform.errors import Conflict, InvalidInput, PreconditionFailed
 from dramas.models import Character, DialogueLine, Drama, Episode, Scene
 from dramas.script import normalise_script, scene_reference_errors
@@ -141,9 +139,9 @@ def drama_update(*, drama: Drama, data: dict, expected_version: int | None = Non
 
 @transaction.atomic
 def drama_delete(*, drama: Drama, expected_version: int | None = None) -> None:
-    """Deletes the drama, its jobs and its assets, and their files once that has committed."""
+    """Deletes the drama and, by the cascade, all that belongs to it (the files of its media
+    go once that has committed: see assets.apps)."""
     drama_bump_version(drama=drama, expected_version=expected_version)
-    assets_delete_files_on_commit(assets_of_drama(drama))
     drama.delete()
 
 
@@ -256,7 +254,6 @@ def script_save(*, drama: Drama, script: dict, expected_version: int | None) -> 
         character.order = order
         characters.append(character)
     dropped = [c.pk for c in old_characters.values()]
-    assets_delete_files_on_commit(Asset.objects.filter(character__in=dropped))
     Character.objects.filter(pk__in=dropped).delete()
     Character.objects.bulk_create([c for c in characters if c.pk is None])
     Character.objects.bulk_update(
@@ -295,10 +292,6 @@ def script_save(*, drama: Drama, script: dict, expected_version: int | None) -> 
     )
     dropped_scenes = [s.pk for s in old_scenes.values()]
     dropped_episodes = [e.pk for e in old_episodes.values()]
-    assets_delete_files_on_commit(
-        Asset.objects.filter(Q(scene__in=dropped_scenes) | Q(episode__in=dropped_episodes)
-                             | Q(scene__episode__in=dropped_episodes))
-    )  # fmt: skip
     Scene.objects.filter(pk__in=dropped_scenes).delete()
     Episode.objects.filter(pk__in=dropped_episodes).delete()
     Scene.objects.bulk_create([s for s, _ in new_scene_pairs])

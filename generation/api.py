@@ -9,6 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from assets.selectors import drama_with_assets
+from assets.serializers import DramaWithAssetsSerializer
 from dramaplatform.api import (
     Pagination,
     error_responses,
@@ -19,7 +21,7 @@ from dramaplatform.api import (
 from dramaplatform.errors import Conflict, DomainError
 from dramas import selectors
 from dramas.api import DramaListView, GenerationThrottle, with_etag
-from dramas.serializers import DramaCreateInput, DramaSerializer, ImproveInput, PremiseInput
+from dramas.serializers import DramaCreateInput, ImproveInput, PremiseInput
 from dramas.services import drama_create
 from generation import dag, runs, script_jobs
 from generation.models import Job
@@ -50,7 +52,9 @@ class DramaCollectionView(DramaListView):
             resource_type_field_name=None,
         ),
         responses={
-            201: OpenApiResponse(DramaSerializer, description="A whole drama, created at once."),
+            201: OpenApiResponse(
+                DramaWithAssetsSerializer, description="A whole drama, created at once."
+            ),
             202: OpenApiResponse(
                 JobAcceptedSerializer, description="A premise: the script is being written."
             ),
@@ -66,8 +70,8 @@ class DramaCollectionView(DramaListView):
         data = request.data
         if isinstance(data, dict) and ("characters" in data or "episodes" in data):
             drama = drama_create(owner=request.user, data=validated(DramaCreateInput, data))
-            drama = selectors.drama_get(user=request.user, public_id=drama.public_id)
-            return with_etag(Response(DramaSerializer(drama).data, status=201), drama)
+            drama = drama_with_assets(user=request.user, public_id=drama.public_id)
+            return with_etag(Response(DramaWithAssetsSerializer(drama).data, status=201), drama)
         options = validated(PremiseInput, data)
         drama, job = script_jobs.drama_create_from_premise(owner=request.user, options=options)
         message = "The script is being written; follow the job for its progress."
