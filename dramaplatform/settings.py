@@ -146,6 +146,9 @@ Q_CLUSTER = {
     "save_limit": 0,
     "catch_up": False,
     "poll": 0.2,
+    # Prefetch little: a message waiting behind a busy worker delays a render's poll, and
+    # with Redis a prefetched message dies with its cluster.
+    "queue_limit": env_int("WORKERS", 2, minimum=1),
     "label": "Background tasks",
 }
 if REDIS_URL:

@@ -112,13 +112,21 @@ def _store(job: Job, node: dag.Node, *, data: bytes, provider: str, model: str, 
     )  # fmt: skip
 
     def store() -> dict:
+        started = time.monotonic()
         asset = asset_store(owner=drama.owner, project=drama.public_id, content=content,
                             entity=node.entity, job=job)  # fmt: skip
+        add_work(job, "storeSeconds", time.monotonic() - started)
         Job.objects.filter(pk=job.pk).update(asset=asset, fingerprint=node.fingerprint)
         return {"assetId": asset.public_id, "version": asset.version}
 
     done = job_finish(job=job, status=Job.Status.COMPLETED, apply=store)
     return Job.Status.COMPLETED if done else "lease lost"
+
+
+def add_work(job: Job, name: str, seconds: float) -> None:
+    """Time spent making the media itself (storing it, assembling it), kept on the node."""
+    timing = job.metadata.setdefault("timing", {})
+    timing[name] = round(timing.get(name, 0.0) + seconds, 6)
 
 
 def _fail(job: Job, error: str) -> str:
@@ -257,11 +265,13 @@ def _make_cut(job: Job, node: dag.Node, graph: dict) -> str:
                 for d in clip.parameters.get("dialogue", [])
             )
             scenes.append(assembly.CutScene(video=path, lines=lines))
+        started = time.monotonic()
         try:
             cut = assembly.assemble_episode(scenes, Path(tmp) / "cut.mp4")
         except assembly.AssemblyError as exc:
             return _fail(job, f"the episode cut could not be assembled: {exc}")
         data = cut.path.read_bytes()
+    add_work(job, "storeSeconds", time.monotonic() - started)
     return _store(job, node, data=data, provider="assembly", model=node.model,
                   extra={"durationSeconds": round(cut.duration, 3), "scenes": len(scenes),
                          "subtitles": len(cut.cues), "width": cut.width,

@@ -9,6 +9,7 @@ benchmark's baseline) only once every node of the levels before it has finished.
 from __future__ import annotations
 
 import logging
+import time
 
 from django.conf import settings
 from django.db import transaction
@@ -185,6 +186,12 @@ def _release(run: Job, jobs: list[Job]) -> None:
         )
     if ready:
         Job.objects.filter(pk__in=ready, status=Job.Status.PENDING).update(status=Job.Status.QUEUED)
+        # When each node was released: the benchmark measures the wait from here to its start.
+        released = time.time()
+        for j in jobs:
+            if j.pk in ready:
+                j.metadata = {**j.metadata, "timing": {"releasedAt": released}}
+        Job.objects.bulk_update([j for j in jobs if j.pk in ready], ["metadata"])
         jobs_enqueue(job_ids=ready)
 
 

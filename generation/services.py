@@ -151,7 +151,10 @@ def job_unclaim(*, job: Job) -> bool:
             lease_owner="",
             lease_expires_at=None,
             attempts=F("attempts") - 1,
-            sent_at=None,
+            # Woken when a slot frees (the sweep's re-send is only a safety net), not polled.
+            sent_at=Now(),
+            # It never really started: its time is counted from when it gets a slot.
+            started_at=None,
         )
         == 1
     )

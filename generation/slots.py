@@ -9,6 +9,7 @@ goes on with it: a slot is only freed when its job stops running.
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import Case, IntegerField, When
 
 from generation.models import Job, ProviderSlot
 
@@ -56,9 +57,20 @@ def slots_free_abandoned() -> int:
     )
 
 
+# Which waiting node takes a freed slot first: the one with the longest chain of work behind
+# it (a portrait unlocks storyboards, clips and a cut; an audition unlocks nothing).
+URGENCY = Case(
+    When(node=Job.Node.PORTRAIT, then=0),
+    When(node=Job.Node.STORYBOARD, then=1),
+    When(node=Job.Node.CLIP, then=2),
+    default=3,
+    output_field=IntegerField(),
+)
+
+
 def next_waiting(*, provider: str, exclude: int | None = None) -> int | None:
-    """The oldest ready node of the provider that is waiting for a slot, if any."""
+    """The most urgent ready node of the provider that is waiting for a slot, if any."""
     waiting = Job.objects.filter(provider=provider, status=Job.Status.QUEUED)
     if exclude is not None:
         waiting = waiting.exclude(pk=exclude)
-    return waiting.order_by("level", "id").values_list("pk", flat=True).first()
+    return waiting.order_by(URGENCY, "id").values_list("pk", flat=True).first()
