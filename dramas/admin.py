@@ -1,14 +1,9 @@
+"""The script in the admin. Generation adds its actions and the drama's jobs (generation.admin)."""
+
 from __future__ import annotations
 
-from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin.helpers import ActionForm
-from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
-from django.utils.html import format_html
+from django.contrib import admin
 
-from dramaplatform.errors import Conflict
 from dramas import services
 from dramas.models import Character, DialogueLine, Drama, Episode, Scene
 
@@ -39,13 +34,6 @@ class SceneInline(admin.TabularInline):
         return formset
 
 
-class ImproveActionForm(ActionForm):
-    feedback = forms.CharField(
-        required=False,
-        widget=forms.TextInput(attrs={"size": 60, "placeholder": "Feedback for 'improve'"}),
-    )
-
-
 @admin.register(Drama)
 class DramaAdmin(admin.ModelAdmin):
     list_display = ("title", "public_id", "owner", "genre", "status", "version", "created_at")
@@ -53,10 +41,8 @@ class DramaAdmin(admin.ModelAdmin):
     list_select_related = ("owner",)
     search_fields = ("title", "public_id", "premise")
     raw_id_fields = ("owner",)
-    readonly_fields = ("public_id", "version", "critique", "created_at", "updated_at", "jobs")
+    readonly_fields = ("public_id", "version", "critique", "created_at", "updated_at")
     inlines = (CharacterInline, EpisodeInline, SceneInline)
-    action_form = ImproveActionForm
-    actions = ("improve", "critique")
 
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
@@ -64,34 +50,6 @@ class DramaAdmin(admin.ModelAdmin):
         # holding the old ETag get 412 instead of overwriting it.
         if change:
             services.drama_bump_version(drama=form.instance)
-
-    @admin.display(description="Jobs")
-    def jobs(self, obj: Drama) -> str:
-        url = reverse("admin:generation_job_changelist") + f"?drama__id__exact={obj.pk}"
-        return format_html('<a href="{}">{} job(s)</a>', url, obj.jobs.count())
-
-    @admin.action(description="Improve with the feedback above")
-    def improve(self, request: HttpRequest, queryset: QuerySet[Drama]) -> None:
-        feedback = request.POST.get("feedback", "").strip()
-        if not feedback:
-            self.message_user(request, "Write the feedback first.", messages.ERROR)
-            return
-        self._queue(request, queryset, lambda d: services.drama_request_improve(
-            drama=d, feedback=feedback))  # fmt: skip
-
-    @admin.action(description="Critique the script")
-    def critique(self, request: HttpRequest, queryset: QuerySet[Drama]) -> None:
-        self._queue(request, queryset, lambda d: services.drama_request_critique(drama=d))
-
-    def _queue(self, request: HttpRequest, queryset: QuerySet[Drama], start) -> None:
-        for drama in queryset:
-            try:
-                services.require_script(drama=drama)
-            except Conflict as exc:
-                self.message_user(request, f"{drama}: {exc}", messages.WARNING)
-                continue
-            job = start(drama)
-            self.message_user(request, f"{drama}: queued {job.public_id}.")
 
 
 class DialogueInline(admin.TabularInline):
