@@ -449,3 +449,28 @@ def test_with_approval_required_a_clip_waits_for_its_storyboard(api, settings, c
     assert clip_of[second].status == Job.Status.AWAITING_APPROVAL
     assert mod.post(f"/asset-library/{remade.public_id}/approve").status_code == 200
     assert drain(run.public_id).status == Job.Status.COMPLETED
+
+
+def test_cancel_cancels_renders_in_flight_at_the_service(
+    api, settings, django_capture_on_commit_callbacks
+):
+    settings.LOCAL_VIDEO_LATENCY_MS = 600_000  # renders that would take ten minutes
+    drama = small_drama(api, scenes=1, characters=1)
+    run = generate(api, drama["id"])
+    for node in ("portrait", "audition"):
+        tasks.run_job(Job.objects.get(parent__public_id=run["id"], node=node).pk)
+    audition = Job.objects.get(parent__public_id=run["id"], node="audition")
+    assert audition.status == Job.Status.RUNNING and audition.provider_job_id
+    render = LocalVideoProvider()._path(audition.render)
+    assert render.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        cancelled = api.post(f"/dramas/{drama['id']}/jobs/{run['id']}/cancel")
+
+    assert cancelled.status_code == 200
+    audition.refresh_from_db()
+    assert audition.status == Job.Status.CANCELLED
+    assert "cancelled at the service" in audition.error
+    assert not render.exists()
+    # A poll that was already on its way does nothing to a cancelled node.
+    assert tasks.run_job(audition.pk) == "not claimed"
