@@ -1,9 +1,11 @@
-"""The asset library API: list, upload, download, delete, metadata, versions, moderation."""
+"""The asset library API: list, upload, download, delete, metadata, versions, moderation,
+and a client's own images attached as portraits and storyboards."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.http import FileResponse, HttpResponseRedirect
+from djangorestframework_camel_case.util import underscoreize
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers
@@ -20,6 +22,7 @@ from assets.serializers import (
     AssetMetadataSerializer,
     AssetPatchInput,
     AssetSerializer,
+    AttachInput,
     RejectInput,
     UploadInput,
 )
@@ -69,15 +72,38 @@ class AssetListView(APIView):
         return paginator.get_paginated_response(AssetSerializer(page, many=True).data)
 
 
+def _target(request: Request, data: dict):
+    """The character or scene the request names, or None."""
+    if not data.get("drama_id"):
+        return None
+    return selectors.own_media_target(
+        user=request.user,
+        drama_id=data["drama_id"],
+        character_id=data.get("character_id", ""),
+        episode_id=data.get("episode_id", ""),
+        scene_id=data.get("scene_id", ""),
+    )
+
+
+OWN_MEDIA = (
+    "A character's portrait or a scene's storyboard of your own: a new current version of "
+    "that slot (`metadata.source` is `upload`), which generation keeps without a provider call "
+    "while what depends on it (auditions, storyboards, clips, cuts) is made again. Only images; "
+    "only for the owner of the drama (or staff)."
+)
+
+
 class AssetUploadView(APIView):
     parser_classes = [MultiPartParser]
 
     @extend_schema(
         operation_id="asset_library_upload",
         request={"multipart/form-data": UploadInput},
-        responses={201: AssetSerializer, **error_responses(400, 401, 413, 415)},
+        responses={201: AssetSerializer, **error_responses(400, 401, 403, 404, 413, 415)},
         description="Uploads a file. Its type is found from its bytes; a name or a declared "
-        "`type` that contradicts the content is refused with 415, a damaged image with 400.",
+        "`type` that contradicts the content is refused with 415, a damaged image with 400.\n\n"
+        "With `dramaId` and `characterId` (or `episodeId` and `sceneId`) the image goes "
+        f"straight to that target instead of the library. {OWN_MEDIA}",
     )
     def post(self, request: Request) -> Response:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -85,7 +111,9 @@ class AssetUploadView(APIView):
             raise PayloadTooLarge(
                 f"The upload is {length} bytes; the limit is {settings.UPLOAD_MAX_BYTES}."
             )
-        data = validated(UploadInput, request.data.dict() | dict(request.FILES.items()))
+        # Multipart is not camelCase-parsed as JSON is: `dramaId` reads as `drama_id`.
+        fields = underscoreize(request.data.dict())
+        data = validated(UploadInput, fields | dict(request.FILES.items()))
         asset = services.asset_upload(
             owner=request.user,
             upload=data["file"],
@@ -93,7 +121,24 @@ class AssetUploadView(APIView):
             tag=data["tag"],
             project=data["project"],
             metadata=data.get("metadata"),
+            target=_target(request, data),
         )
+        return Response(AssetSerializer(asset).data, status=201)
+
+
+class AssetAttachView(APIView):
+    @extend_schema(
+        operation_id="asset_library_attach",
+        request=AttachInput,
+        responses={201: AssetSerializer, **error_responses(400, 401, 403, 404, 409, 415)},
+        description=f"Attaches one of your uploads to a character or a scene. {OWN_MEDIA} The "
+        "upload stays in the library as it is; 409 if the asset is not an upload or was "
+        "rejected in review.",
+    )
+    def post(self, request: Request, asset_id: str) -> Response:
+        upload = selectors.asset_get(user=request.user, public_id=asset_id)
+        data = validated(AttachInput, request.data)
+        asset = services.asset_attach(upload=upload, target=_target(request, data), by=request.user)
         return Response(AssetSerializer(asset).data, status=201)
 
 

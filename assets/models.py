@@ -79,7 +79,9 @@ class Asset(models.Model):
     provider = models.CharField(max_length=40, blank=True)
     model = models.CharField(max_length=100, blank=True)
     parameters = models.JSONField(default=dict, blank=True)
-    fingerprint = models.CharField(max_length=64, blank=True, db_index=True)
+    # What the asset was made from (a sha256 of the node's inputs), or `upload:<sha256>` for a
+    # client's own image put in a node's place.
+    fingerprint = models.CharField(max_length=80, blank=True, db_index=True)
     version = models.PositiveIntegerField(default=1)
     is_current = models.BooleanField(default=True)
     review_status = models.CharField(
@@ -114,3 +116,8 @@ class Asset(models.Model):
 
     def __str__(self) -> str:
         return f"{self.public_id} {self.kind} v{self.version}"
+
+
+# The slots a client's own image may fill, by the entity they belong to: a character's
+# portrait, a scene's storyboard (see assets.services.asset_attach).
+OWN_MEDIA_KINDS = {"character": Asset.Kind.PORTRAIT, "scene": Asset.Kind.STORYBOARD}

@@ -68,6 +68,25 @@ def asset_versions(*, asset: Asset) -> QuerySet[Asset]:
     )
 
 
+def own_media_target(
+    *,
+    user: AbstractBaseUser,
+    drama_id: str,
+    character_id: str = "",
+    episode_id: str = "",
+    scene_id: str = "",
+) -> Character | Scene:
+    """The character, or the scene, a client's image is for (see asset_attach). Raises
+    NotFound for unknown ids and for other users' dramas alike."""
+    drama = script.drama_get(user=user, public_id=drama_id, detail=False)
+    if character_id:
+        character = script.character_get(drama=drama, key=character_id)
+        character.drama = drama
+        return character
+    episode = script.episode_get(drama=drama, key=episode_id)
+    return script.scene_get(episode=episode, key=scene_id)
+
+
 def scene_assets(*, scene: Scene, include_versions: bool = False) -> QuerySet[Asset]:
     assets = scene.assets.all() if include_versions else scene.assets.filter(is_current=True)
     return assets.order_by("kind", "-version")

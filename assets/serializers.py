@@ -5,7 +5,7 @@ import json
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from assets.models import Asset
+from assets.models import OWN_MEDIA_KINDS, Asset
 from assets.storage import public_url
 from dramaplatform.fields import StrictCharField
 from dramas.serializers import (
@@ -16,8 +16,9 @@ from dramas.serializers import (
     SceneSerializer,
 )
 
-# Kept by the product itself: where the asset came from, and which job made it.
-RESERVED_METADATA = {"source", "jobId", "promptEdited"}
+OWN_MEDIA_KIND_CHOICES = list(OWN_MEDIA_KINDS.values())
+# Kept by the product itself: where the asset came from, which job or upload made it.
+RESERVED_METADATA = {"source", "jobId", "promptEdited", "uploadId"}
 
 
 class AssetSerializer(serializers.ModelSerializer):
@@ -72,14 +73,74 @@ class AssetMetadataSerializer(serializers.Serializer):
     versions = AssetSerializer(many=True)
 
 
-class UploadInput(serializers.Serializer):
+class OwnMediaTarget(serializers.Serializer):
+    """Where a client's own image goes: a character's portrait or a scene's storyboard."""
+
+    drama_id = StrictCharField(max_length=40, required=False, help_text="The drama of the target.")
+    character_id = StrictCharField(
+        max_length=40, required=False, help_text="The character whose portrait the image becomes."
+    )
+    episode_id = StrictCharField(
+        max_length=40, required=False, help_text="With `sceneId`: the scene's episode."
+    )
+    scene_id = StrictCharField(
+        max_length=40, required=False, help_text="The scene whose storyboard the image becomes."
+    )
+    kind = serializers.ChoiceField(
+        choices=OWN_MEDIA_KIND_CHOICES,
+        required=False,
+        help_text="`portrait` for a character, `storyboard` for a scene; follows from the "
+        "target when left out.",
+    )
+    target_required = True
+
+    def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
+        errors: dict[str, list[str]] = {}
+        drama, character = attrs.get("drama_id"), attrs.get("character_id")
+        episode, scene, kind = attrs.get("episode_id"), attrs.get("scene_id"), attrs.get("kind")
+        named = bool(character or episode or scene)
+        if not drama and (named or kind or self.target_required):
+            errors["drama_id"] = ["Name the drama of the character or scene."]
+        elif drama and not named:
+            errors["character_id"] = [
+                "Name the character (for a portrait), or the episode and scene (for a storyboard)."
+            ]
+        if character and (episode or scene):
+            errors["character_id"] = ["Name a character or a scene, not both."]
+        elif bool(episode) != bool(scene):
+            missing = "scene_id" if episode else "episode_id"
+            errors[missing] = ["A scene is named by its episodeId and its sceneId together."]
+        wanted = Asset.Kind.PORTRAIT if character else Asset.Kind.STORYBOARD if scene else None
+        if kind and wanted and kind != wanted:
+            errors["kind"] = [
+                f"A {kind} belongs to a {'character' if kind == Asset.Kind.PORTRAIT else 'scene'}; "
+                f"this target takes a {wanted}."
+            ]
+        if errors:
+            raise serializers.ValidationError(errors)
+        if wanted:
+            attrs["kind"] = wanted
+        return attrs
+
+
+class UploadInput(OwnMediaTarget):
+    """A file for the asset library; with a target, a character's portrait or a scene's
+    storyboard instead."""
+
     file = serializers.FileField(allow_empty_file=False)
     type = serializers.ChoiceField(choices=Asset.MediaType.choices, required=False)
     tag = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
-    project = StrictCharField(max_length=63, required=False, default="uploads")
+    project = StrictCharField(
+        max_length=63,
+        required=False,
+        default="uploads",
+        help_text="Where a library upload is kept; not with a target (kept under the drama).",
+    )
     metadata = StrictCharField(
         required=False, max_length=10_000, help_text="A JSON object, as text."
     )
+    target_required = False
 
     def validate_metadata(self, value: str) -> dict:
         try:
@@ -89,6 +150,18 @@ class UploadInput(serializers.Serializer):
         if not isinstance(parsed, dict):
             raise serializers.ValidationError("Must be a JSON object.")
         return parsed
+
+    def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
+        if attrs.get("drama_id") and "project" in self.initial_data:
+            raise serializers.ValidationError(
+                {"project": ["An image for a character or scene is kept under its drama."]}
+            )
+        return attrs
+
+
+class AttachInput(OwnMediaTarget):
+    """The character or scene whose portrait or storyboard the upload becomes."""
 
 
 class AssetListQuery(serializers.Serializer):

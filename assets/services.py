@@ -21,9 +21,16 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from assets import detect
-from assets.models import Asset
+from assets.models import OWN_MEDIA_KINDS, Asset
 from assets.storage import content_file, delete_keys, write_sidecar
-from dramaplatform.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from dramaplatform.errors import (
+    Conflict,
+    InvalidInput,
+    PayloadTooLarge,
+    PermissionDenied,
+    UnsupportedMediaType,
+)
+from dramas.models import Character, Drama, Scene
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
 PROJECT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -254,14 +261,22 @@ def asset_upload(
     tag: str = "",
     project: str = "uploads",
     metadata: dict | None = None,
+    target: Character | Scene | None = None,
 ) -> Asset:
-    """Stores a client's file after finding its type from its bytes and checking it decodes."""
+    """Stores a client's file after finding its type from its bytes and checking it decodes.
+
+    `owner` sent it. With a `target`, the file is stored straight into the target's slot as
+    its own portrait or storyboard (see asset_attach), under the drama; otherwise it is a
+    library upload of `owner` in `project`.
+    """
     if upload.size > settings.UPLOAD_MAX_BYTES:
         raise PayloadTooLarge(
             f"The file is {upload.size} bytes; the limit is {settings.UPLOAD_MAX_BYTES}."
         )
     if not PROJECT_PATTERN.match(project):
         raise InvalidInput({"project": ["Use 1 to 63 lowercase letters, digits, '-' or '_'."]})
+    if target is not None:
+        _require_may_change(owner, target.drama)
     data = upload.read()
     filename = sanitise_filename(upload.name or "")
     try:
@@ -280,6 +295,15 @@ def asset_upload(
         facts = detect.verify(data, found)
     except detect.DamagedFile as exc:
         raise InvalidInput({"file": [str(exc)]}) from None
+    metadata = {**(metadata or {}), **facts, "source": "upload"}
+    if target is not None:
+        kind = own_media_kind(target)
+        _require_image(found.media_type, found.content_type, kind=kind, field="file")
+        content = _own_media(data=data, found=found, kind=kind, filename=filename, tag=tag,
+                             metadata=metadata)  # fmt: skip
+        drama = target.drama
+        return asset_store(owner=drama.owner, project=drama.public_id, content=content,
+                           entity=target)  # fmt: skip
     content = AssetContent(
         data=data,
         content_type=found.content_type,
@@ -288,6 +312,74 @@ def asset_upload(
         kind=Asset.Kind.UPLOAD,
         filename=filename,
         tag=tag,
-        metadata={**(metadata or {}), **facts, "source": "upload"},
+        metadata=metadata,
     )
     return asset_store(owner=owner, project=project, content=content)
+
+
+# ---------------------------------------------------------------- a client's own media
+# Generation treats a current asset whose metadata says `source: upload` as made (no provider
+# call), and its fingerprint, new to what depends on it, makes those nodes stale.
+def own_media_kind(entity: Character | Scene) -> str:
+    """The kind of asset a client's image becomes on this entity."""
+    return OWN_MEDIA_KINDS[entity._meta.model_name]
+
+
+def asset_attach(*, upload: Asset, target: Character | Scene, by: AbstractBaseUser) -> Asset:
+    """Stores a library upload as the target's own portrait (a character) or storyboard (a
+    scene): a new current version of that slot, under the drama; the upload stays as it is.
+
+    Only the owner of the upload, and of the drama, or staff may; only an image that is a
+    library upload and was not rejected in review.
+    """
+    kind = own_media_kind(target)
+    drama = target.drama
+    if upload.owner_id != by.pk and not by.is_staff:
+        raise PermissionDenied("Only the owner of the upload or staff may attach it.")
+    _require_may_change(by, drama)
+    if upload.kind != Asset.Kind.UPLOAD:
+        raise Conflict(
+            f"{upload.public_id} is a {upload.kind}, not a library upload: only uploads can be "
+            "attached."
+        )
+    if upload.review_status == Asset.Review.REJECTED:
+        raise Conflict(f"{upload.public_id} was rejected in review; it cannot be attached.")
+    _require_image(upload.media_type, upload.content_type, kind=kind, field="assetId")
+    with upload.file.open("rb") as handle:
+        data = handle.read()
+    content = _own_media(
+        data=data,
+        found=detect.sniff(data),
+        kind=kind,
+        filename=upload.filename,
+        tag=upload.tag,
+        metadata={**upload.metadata, "source": "upload", "uploadId": upload.public_id},
+    )
+    return asset_store(owner=drama.owner, project=drama.public_id, content=content,
+                       entity=target)  # fmt: skip
+
+
+def _require_may_change(user: AbstractBaseUser, drama: Drama) -> None:
+    if drama.owner_id != user.pk and not user.is_staff:
+        raise PermissionDenied("Only the owner of the drama or staff may change its media.")
+
+
+def _require_image(media_type: str, content_type: str, *, kind: str, field: str) -> None:
+    if media_type != Asset.MediaType.IMAGE:
+        raise UnsupportedMediaType(f"A {kind} must be an image; the {field} is {content_type}.")
+
+
+def _own_media(
+    *, data: bytes, found: detect.Detected, kind: str, filename: str, tag: str, metadata: dict
+) -> AssetContent:
+    return AssetContent(
+        data=data,
+        content_type=found.content_type,
+        ext=found.ext,
+        media_type=found.media_type,
+        kind=kind,
+        filename=filename,
+        fingerprint=f"upload:{hashlib.sha256(data).hexdigest()}",
+        tag=tag,
+        metadata=metadata,
+    )

@@ -27,6 +27,7 @@ urlpatterns = [
     path(f"{A}/metadata", api.AssetMetadataView.as_view()),
     path(f"{A}/versions", api.AssetVersionsView.as_view()),
     path(f"{A}/make-current", api.AssetMakeCurrentView.as_view()),
+    path(f"{A}/attach", api.AssetAttachView.as_view()),
     path(f"{A}/approve", api.AssetApproveView.as_view()),
     path(f"{A}/reject", api.AssetRejectView.as_view()),
 ]

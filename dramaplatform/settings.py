@@ -226,6 +226,7 @@ SPECTACULAR_SETTINGS = {
         "AssetKindEnum": "assets.models.Asset.Kind",
         "ReviewStatusEnum": "assets.models.Asset.Review",
         "MediaTypeEnum": "assets.models.Asset.MediaType",
+        "OwnMediaKindEnum": "assets.serializers.OWN_MEDIA_KIND_CHOICES",
     },
 }
 
