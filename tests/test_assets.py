@@ -363,6 +363,25 @@ def test_a_script_rewrite_that_drops_a_character_removes_its_files(
     assert not Asset.objects.exists()
 
 
+def test_a_scripts_rows_deleted_outside_the_api_take_their_files_with_them(
+    user, make_drama, media, django_capture_on_commit_callbacks
+):
+    drama = Drama.objects.get(public_id=make_drama()["id"])
+    scene = Scene.objects.filter(drama=drama).first()
+    kept = store_generated(drama, kind="portrait", entity=Character.objects.filter(
+        drama=drama).first(), data=png())  # fmt: skip
+    store_generated(drama, kind="storyboard", entity=scene, data=png())
+    store_generated(drama, kind="storyboard", entity=scene, data=png(color=(9, 9, 9)))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        scene.delete()  # as the admin does: no service, only the cascade
+
+    assert media.keys() == sorted(
+        [kept.file.name, kept.file.name.replace(".png", "_metadata.json")]
+    )
+    assert list(Asset.objects.all()) == [kept]
+
+
 def test_a_failed_sidecar_write_leaves_neither_row_nor_file(api, media, monkeypatch):
     import assets.services
 
