@@ -24,7 +24,7 @@ from generation import dag
 from generation.models import Job
 from generation.providers.registry import video_provider
 from generation.services import jobs_enqueue
-from generation.slots import next_waiting, slot_release
+from generation.slots import URGENCY_ORDER, free_slots, next_waiting, slot_release
 
 logger = logging.getLogger(__name__)
 # Inputs a node still waits for. (A positive list: a negated condition on a many-to-many
@@ -186,13 +186,31 @@ def _release(run: Job, jobs: list[Job]) -> None:
         )
     if ready:
         Job.objects.filter(pk__in=ready, status=Job.Status.PENDING).update(status=Job.Status.QUEUED)
+        released = [j for j in jobs if j.pk in ready]
         # When each node was released: the benchmark measures the wait from here to its start.
-        released = time.time()
-        for j in jobs:
-            if j.pk in ready:
-                j.metadata = {**j.metadata, "timing": {"releasedAt": released}}
-        Job.objects.bulk_update([j for j in jobs if j.pk in ready], ["metadata"])
-        jobs_enqueue(job_ids=ready)
+        now = time.time()
+        for j in released:
+            j.metadata = {**j.metadata, "timing": {"releasedAt": now}}
+        Job.objects.bulk_update(released, ["metadata"])
+        jobs_enqueue(job_ids=_within_free_slots(released))
+
+
+def _within_free_slots(jobs: list[Job]) -> list[int]:
+    """The released nodes to send now: as many of each provider's as it has free slots.
+
+    The rest stay queued, unsent; a slot that frees wakes the next, and the dispatcher sends
+    them while slots are free.
+    """
+    room: dict[str, int | None] = {}
+    send = []
+    for job in sorted(jobs, key=lambda j: URGENCY_ORDER.get(j.node, len(URGENCY_ORDER))):
+        if job.provider not in room:
+            room[job.provider] = free_slots(job.provider) if job.provider else None
+        if room[job.provider] is None or room[job.provider] > 0:
+            send.append(job.pk)
+            if room[job.provider] is not None:
+                room[job.provider] -= 1
+    return send
 
 
 def _needs_approval(job: Job) -> bool:

@@ -151,8 +151,8 @@ def job_unclaim(*, job: Job) -> bool:
             lease_owner="",
             lease_expires_at=None,
             attempts=F("attempts") - 1,
-            # Woken when a slot frees (the sweep's re-send is only a safety net), not polled.
-            sent_at=Now(),
+            # Unsent: a freed slot wakes it, or the dispatcher sends it once a slot is free.
+            sent_at=None,
             # It never really started: its time is counted from when it gets a slot.
             started_at=None,
         )
@@ -278,15 +278,28 @@ def jobs_sweep() -> int:
         & (unsent | Q(sent_at__lt=F("not_before")))
     )
     due = due_running | due_queued
+    from generation.slots import URGENCY, free_slots, slots_free_abandoned
+
+    slots_free_abandoned()
     sent = 0
-    for job_id in Job.objects.filter(due).values_list("pk", flat=True)[:SWEEP_BATCH]:
+    room: dict[str, int | None] = {}
+    candidates = Job.objects.filter(due).order_by(URGENCY, "id")
+    for job_id, status, provider in candidates.values_list("pk", "status", "provider")[
+        :SWEEP_BATCH
+    ]:
+        if status == Job.Status.QUEUED and provider:
+            # A node waiting for its provider's slot is sent only when one is free: sending
+            # the others would only hand them back, and bury the polls behind them.
+            if provider not in room:
+                room[provider] = free_slots(provider)
+            if room[provider] is not None:
+                if room[provider] <= 0:
+                    continue
+                room[provider] -= 1
         # Another sweeper may have sent it a moment ago: only the one that moves sent_at does.
         if Job.objects.filter(due, pk=job_id).update(sent_at=Now()):
             async_task(TASK, job_id, task_name=f"job-{job_id}-resent")
             sent += 1
-    from generation.slots import slots_free_abandoned
-
-    slots_free_abandoned()
     return sent
 
 

@@ -48,6 +48,15 @@ def slot_release(*, job: Job) -> bool:
     return ProviderSlot.objects.filter(job=job).update(job=None) == 1
 
 
+def free_slots(provider: str) -> int | None:
+    """How many of the provider's slots no job holds; None when it has no limit."""
+    limit = slot_limit(provider)
+    if limit is None:
+        return None
+    held = ProviderSlot.objects.filter(provider=provider, number__lt=limit, job__isnull=False)
+    return limit - held.count()
+
+
 def slots_free_abandoned() -> int:
     """Frees slots whose job stopped running without freeing them (a safety net)."""
     return (
@@ -57,13 +66,12 @@ def slots_free_abandoned() -> int:
     )
 
 
-# Which waiting node takes a freed slot first: the one with the longest chain of work behind
-# it (a portrait unlocks storyboards, clips and a cut; an audition unlocks nothing).
+# Which ready node goes first for a slot: the one with the longest chain of work behind it
+# (a portrait unlocks storyboards, clips and a cut; an audition or a cut unlocks nothing).
+URGENCY_ORDER = {Job.Node.PORTRAIT: 0, Job.Node.STORYBOARD: 1, Job.Node.CLIP: 2}
 URGENCY = Case(
-    When(node=Job.Node.PORTRAIT, then=0),
-    When(node=Job.Node.STORYBOARD, then=1),
-    When(node=Job.Node.CLIP, then=2),
-    default=3,
+    *(When(node=node, then=rank) for node, rank in URGENCY_ORDER.items()),
+    default=len(URGENCY_ORDER),
     output_field=IntegerField(),
 )
 

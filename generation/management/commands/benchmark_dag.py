@@ -94,23 +94,24 @@ class Command(BaseCommand):
         )
         size = {k: o[k] for k in ("characters", "episodes", "scenes")}
         results = {}
-        with (
-            tempfile.TemporaryDirectory(prefix="benchmark-") as tmp,
-            self.workers(
-                Path(tmp), o["workers"], image_ms=scaled["image"], video_ms=scaled["video"]
-            ),
-        ):
-            for mode in o["modes"].split(","):
-                results[mode] = self.run(owner, mode, size, o["clip_seconds"], o["timeout"],
-                                         keep=o["keep"])  # fmt: skip
-                self.report(mode, results[mode])
-        if len(results) < 2:
-            return
-        dep, level = results["dependency"], results["level"]
-        self.stdout.write(
-            f"dependency mode is {level['makespan'] / dep['makespan']:.2f}x faster than level "
-            f"mode; dependency/lower bound {dep['ratio']:.3f} (aim: at most 1.10)"
-        )
+        modes = [m for m in o["modes"].split(",") if m]
+        if modes:
+            with (
+                tempfile.TemporaryDirectory(prefix="benchmark-") as tmp,
+                self.workers(
+                    Path(tmp), o["workers"], image_ms=scaled["image"], video_ms=scaled["video"]
+                ),
+            ):
+                for mode in modes:
+                    results[mode] = self.run(owner, mode, size, o["clip_seconds"], o["timeout"],
+                                             keep=o["keep"])  # fmt: skip
+                    self.report(mode, results[mode])
+        if {"dependency", "level"} <= set(results):
+            dep, level = results["dependency"], results["level"]
+            self.stdout.write(
+                f"dependency mode is {level['makespan'] / dep['makespan']:.2f}x faster than "
+                f"level mode; dependency/lower bound {dep['ratio']:.3f} (aim: at most 1.10)"
+            )
         if o["overhead_nodes"]:
             self.overhead(owner, o["overhead_nodes"], o["workers"], o["timeout"])
 
