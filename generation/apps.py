@@ -9,6 +9,9 @@ class GenerationConfig(AppConfig):
 
     def ready(self) -> None:
         from assets.services import asset_reviewed
-        from generation.runs import storyboard_reviewed
+        from generation import runs, script_jobs, services
 
-        asset_reviewed.connect(storyboard_reviewed, dispatch_uid="generation.approval_gate")
+        services.OUTCOME_EFFECTS.update(
+            node=runs.node_finished, job=script_jobs.script_job_finished
+        )
+        asset_reviewed.connect(runs.storyboard_reviewed, dispatch_uid="generation.approval_gate")

@@ -128,7 +128,8 @@ def plan_counts(p: dag.Plan) -> dict:
     return {"planned": len(p.to_make), "alreadySatisfied": len(p.satisfied)}
 
 
-def _node_job(run: Job, n: dag.Node, *, force: bool) -> Job:
+def _child(run: Job, n: dag.Node, **fields) -> Job:
+    """The run's job for node `n`."""
     return Job(
         drama_id=run.drama_id,
         parent=run,
@@ -140,32 +141,25 @@ def _node_job(run: Job, n: dag.Node, *, force: bool) -> Job:
         fingerprint=n.fingerprint,
         level=n.level,
         prompt=n.prompt,
-        status=Job.Status.PENDING,
-        max_attempts=1 + settings.MAX_RETRIES,
-        metadata={"force": force, "estimatedCostUsd": n.estimate_usd, "model": n.model},
+        **fields,
     )
+
+
+def _node_job(run: Job, n: dag.Node, *, force: bool) -> Job:
+    return _child(
+        run, n, status=Job.Status.PENDING, max_attempts=1 + settings.MAX_RETRIES,
+        metadata={"force": force, "estimatedCostUsd": n.estimate_usd, "model": n.model},
+    )  # fmt: skip
 
 
 def _satisfied_job(run: Job, n: dag.Node) -> Job:
+    """A node already made: completed at once with its current asset, no provider call."""
     now = timezone.now()
-    return Job(
-        drama_id=run.drama_id,
-        parent=run,
-        kind=dag.JOB_KIND[n.kind],
-        node=n.node,
-        target_type=n.target_type,
-        target_key=n.target_key,
-        provider=n.provider,
-        fingerprint=n.fingerprint,
-        level=n.level,
-        prompt=n.prompt,
-        status=Job.Status.COMPLETED,
-        asset=n.current,
+    return _child(
+        run, n, status=Job.Status.COMPLETED, asset=n.current, started_at=now, completed_at=now,
         result={"satisfied": True, "assetId": n.current.public_id if n.current else None},
         metadata={"satisfied": True, "model": n.model},
-        started_at=now,
-        completed_at=now,
-    )
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- releasing nodes

@@ -23,6 +23,7 @@ from django_q.tasks import async_task
 
 from dramas.models import Drama
 from generation.models import Job
+from generation.slots import URGENCY, free_slots, slots_free_abandoned
 
 logger = logging.getLogger(__name__)
 TASK = "generation.tasks.run_job"
@@ -246,16 +247,14 @@ def job_fail(
     return Job.objects.filter(pk=job.pk).values_list("status", flat=True).first() or ""
 
 
+# The outcome effects of a finished job, run inside its finishing transaction: one for the
+# nodes of a run, one for the other jobs. The modules that own them register them at start-up
+# (`GenerationConfig.ready`), so this core imports neither.
+OUTCOME_EFFECTS: dict[str, Callable[[Job], None]] = {}
+
+
 def _on_finished(job: Job) -> None:
-    """The outcome effects of a finished job, inside its finishing transaction."""
-    if job.parent_id is not None:
-        from generation import runs
-
-        runs.node_finished(job)
-    else:
-        from generation import script_jobs
-
-        script_jobs.script_job_finished(job)
+    OUTCOME_EFFECTS["node" if job.parent_id is not None else "job"](job)
 
 
 # ---------------------------------------------------------------- the sweep
@@ -278,8 +277,6 @@ def jobs_sweep() -> int:
         & (unsent | Q(sent_at__lt=F("not_before")))
     )
     due = due_running | due_queued
-    from generation.slots import URGENCY, free_slots, slots_free_abandoned
-
     slots_free_abandoned()
     sent = 0
     room: dict[str, int | None] = {}
