@@ -93,7 +93,10 @@ def _finish(job: Job, asset: Asset | None, *, satisfied: bool = False) -> str:
 
 def _store(job: Job, node: dag.Node, *, data: bytes, provider: str, model: str, extra: dict):
     """Stores the made asset as the entity's current version, in the finishing transaction."""
-    found = detect.sniff(data)
+    try:
+        found = detect.sniff(data)
+    except detect.UnsupportedFile as exc:
+        return _fail(job, f"{provider} returned a file that is not media ({exc})")
     drama = job.drama
     edited = node.current is not None and node.current.metadata.get("promptEdited")
     content = AssetContent(
