@@ -161,6 +161,8 @@ def test_fifty_renders_are_in_flight_at_once_on_four_worker_processes(api, tmp_p
 
 
 def test_a_provider_limit_holds_across_two_workers(api, tmp_path, settings):
+    from generation.models import ProviderSlot
+
     drama = small_drama(api, episodes=1, scenes=4, characters=6, seconds=1)
     env = {**FAST, "LOCAL_IMAGE_LATENCY_MS": "700", "PROVIDER_CONCURRENCY": "image=2"}
     peak = 0
@@ -168,12 +170,22 @@ def test_a_provider_limit_holds_across_two_workers(api, tmp_path, settings):
         run = generate(api, drama["id"], kinds=["image"])
         deadline = time.monotonic() + 120
         while run_of(run["id"]).status in Job.ACTIVE and time.monotonic() < deadline:
-            images = Job.objects.filter(parent__public_id=run["id"], status="running").count()
-            peak = max(peak, images)
+            held = ProviderSlot.objects.filter(provider="image:local", job__isnull=False)
+            peak = max(peak, held.count())
             time.sleep(0.05)
 
     assert run_of(run["id"]).status == Job.Status.COMPLETED
     assert peak == 2
+    # From taking its slot to finishing, never more than two images at once.
+    edges = sorted(
+        [(n.started_at, 1) for n in nodes_of(run["id"])]
+        + [(n.completed_at, -1) for n in nodes_of(run["id"])]
+    )
+    at_once = overlap = 0
+    for _, step in edges:
+        at_once += step
+        overlap = max(overlap, at_once)
+    assert overlap == 2
 
 
 @pytest.mark.parametrize("lists", [True, False], ids=["found-on-the-service", "not-found"])
