@@ -138,7 +138,7 @@ def test_fifty_renders_are_in_flight_at_once_on_four_worker_processes(api, tmp_p
     drama = small_drama(api, episodes=5, scenes=10, characters=2, seconds=1)
     # The storyboards first, in this process; then only the clips, through the workers.
     drain(generate(api, drama["id"], kinds=["image"])["id"], timeout=300)
-    env = {**FAST, "WORKERS": "4", "LOCAL_VIDEO_LATENCY_MS": "25000",
+    env = {**FAST, "WORKERS": "4", "LOCAL_VIDEO_LATENCY_MS": "40000",
            "PROVIDER_CONCURRENCY": "video=50"}  # fmt: skip
     settings.PROVIDER_CONCURRENCY = {**settings.PROVIDER_CONCURRENCY, "video": 50}
     peak = 0
