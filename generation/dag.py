@@ -25,8 +25,8 @@ from django.db.models import Prefetch, Q
 from assets.models import Asset
 from dramas.models import Character, DialogueLine, Drama, Episode, Scene
 from generation.models import Job
-from generation.providers.base import Usage
-from generation.providers.pricing import estimate_cost
+from generation.providers.base import ProviderError, VideoRequest
+from generation.providers.pricing import estimate_node_cost
 from generation.providers.registry import configured_models
 
 N = Job.Node
@@ -249,11 +249,26 @@ def clip_prompt(s: Scene) -> str:
 
 
 def estimate(n: Node) -> float | None:
+    """What the node would cost, priced as the provider will bill it (a gateway by size)."""
     if n.kind == "image":
-        return estimate_cost(n.model, Usage(images=1))
+        return estimate_node_cost(n.model, images=1)
     if n.kind == "video":
-        return estimate_cost(n.model, Usage(video_seconds=n.parameters["durationSeconds"]))
+        return estimate_node_cost(
+            n.model, video_seconds=n.parameters["durationSeconds"], size=_render_size(n)
+        )
     return 0.0
+
+
+def _render_size(n: Node) -> str:
+    if not n.provider.endswith(":gateway"):
+        return ""
+    # Only a gateway prices by size; its module (and SDK) is loaded only when one is used.
+    from generation.providers.videos import map_size
+
+    try:
+        return map_size(n.model, n.parameters["aspectRatio"], VideoRequest.resolution)
+    except ProviderError:
+        return ""  # a size the gateway refuses: the node will fail, not bill
 
 
 # ---------------------------------------------------------------- planning a run
@@ -322,9 +337,8 @@ def plan(
     roots = [k for k in scope_roots(graph, scope=scope, key=key, drama=drama)
              if chosen is None or k[0] in chosen]  # fmt: skip
     make: set[Key] = set()
-    satisfied: list[Node] = []
     pending = [k for k in roots if force or not graph[k].satisfied]
-    satisfied = [graph[k] for k in roots if not (force or not graph[k].satisfied)]
+    satisfied = [graph[k] for k in roots if k not in pending]
     while pending:
         k = pending.pop()
         if k in make:

@@ -62,14 +62,16 @@ def node_now(job: Job) -> tuple[dag.Node | None, dict]:
 def run_node(*, job: Job) -> str:
     node, graph = node_now(job)
     if node is None:
-        return _fail(job, f"the {job.target_type} {job.target_key} is no longer in the drama")
+        return job_fail(
+            job=job, error=f"the {job.target_type} {job.target_key} is no longer in the drama"
+        )
     in_flight = job.render is not None or "submitting" in job.metadata
     if node.satisfied and not job.metadata.get("force") and not in_flight:
         # Made already (an earlier run, a resumed one, an upload): no provider call.
         return _finish(job, node.current, satisfied=True)
     missing = [k for k in node.inputs if k in graph and graph[k].current is None]
     if missing:
-        return _fail(job, f"its input {missing[0][0]} of {missing[0][1]} has no asset")
+        return job_fail(job=job, error=f"its input {missing[0][0]} of {missing[0][1]} has no asset")
     if not slot_acquire(job=job):
         job_unclaim(job=job)
         return "waiting for a provider slot"
@@ -96,7 +98,7 @@ def _store(job: Job, node: dag.Node, *, data: bytes, provider: str, model: str, 
     try:
         found = detect.sniff(data)
     except detect.UnsupportedFile as exc:
-        return _fail(job, f"{provider} returned a file that is not media ({exc})")
+        return job_fail(job=job, error=f"{provider} returned a file that is not media ({exc})")
     drama = job.drama
     edited = node.current is not None and node.current.metadata.get("promptEdited")
     content = AssetContent(
@@ -130,10 +132,6 @@ def add_work(job: Job, name: str, seconds: float) -> None:
     """Time spent making the media itself (storing it, assembling it), kept on the node."""
     timing = job.metadata.setdefault("timing", {})
     timing[name] = round(timing.get(name, 0.0) + seconds, 6)
-
-
-def _fail(job: Job, error: str) -> str:
-    return job_fail(job=job, error=error)
 
 
 def _read(asset: Asset) -> bytes:
@@ -247,7 +245,7 @@ def _poll(job: Job, node: dag.Node, provider, handle: dict) -> str:
         if status.retryable and job.attempts < job.max_attempts:
             job_requeue(job=job, error=error)
             return Job.Status.QUEUED
-        return _fail(job, error)
+        return job_fail(job=job, error=error)
     result = provider.download(handle)
     job_record_calls(job=job, calls=provider.calls)
     extra = {**result.metadata, "durationSeconds": result.duration_seconds}
@@ -272,7 +270,7 @@ def _make_cut(job: Job, node: dag.Node, graph: dict) -> str:
         try:
             cut = assembly.assemble_episode(scenes, Path(tmp) / "cut.mp4")
         except assembly.AssemblyError as exc:
-            return _fail(job, f"the episode cut could not be assembled: {exc}")
+            return job_fail(job=job, error=f"the episode cut could not be assembled: {exc}")
         data = cut.path.read_bytes()
     add_work(job, "storeSeconds", time.monotonic() - started)
     return _store(job, node, data=data, provider="assembly", model=node.model,

@@ -17,11 +17,12 @@ from django.db.models import Count, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from assets.models import Asset
 from dramaplatform.errors import Conflict
 from dramas import services as drama_services
 from dramas.models import Drama
 from generation import dag
-from generation.models import Job
+from generation.models import Job, ProviderSlot
 from generation.providers.registry import video_provider
 from generation.services import jobs_enqueue
 from generation.slots import URGENCY_ORDER, free_slots, next_waiting, slot_release
@@ -172,7 +173,7 @@ def _release(run: Job, jobs: list[Job]) -> None:
         unfinished = Job.objects.filter(parent=run).exclude(status__in=Job.FINISHED)
         floor = unfinished.order_by("level").values_list("level", flat=True).first()
         jobs = [j for j in jobs if floor is None or j.level <= floor]
-    gated = [j.pk for j in jobs if _needs_approval(j)]
+    gated = _awaiting_approval(jobs)
     ready = [j.pk for j in jobs if j.pk not in gated]
     if gated:
         Job.objects.filter(pk__in=gated, status=Job.Status.PENDING).update(
@@ -207,25 +208,28 @@ def _within_free_slots(jobs: list[Job]) -> list[int]:
     return send
 
 
-def _needs_approval(job: Job) -> bool:
-    if not settings.REQUIRE_STORYBOARD_APPROVAL or job.node != Job.Node.CLIP:
-        return False
-    from assets.models import Asset
+def _awaiting_approval(jobs: list[Job]) -> list[int]:
+    """The clips among `jobs` whose storyboard is not approved yet, when approval is required.
 
-    return not Asset.objects.filter(
-        drama_id=job.drama_id,
-        scene__key=job.target_key,
-        kind=Asset.Kind.STORYBOARD,
-        is_current=True,
-        review_status=Asset.Review.APPROVED,
-    ).exists()
+    One query for all of them."""
+    clips = [j for j in jobs if j.node == Job.Node.CLIP]
+    if not settings.REQUIRE_STORYBOARD_APPROVAL or not clips:
+        return []
+    approved = set(
+        Asset.objects.filter(
+            drama_id=clips[0].drama_id,
+            scene__key__in=[c.target_key for c in clips],
+            kind=Asset.Kind.STORYBOARD,
+            is_current=True,
+            review_status=Asset.Review.APPROVED,
+        ).values_list("scene__key", flat=True)
+    )
+    return [c.pk for c in clips if c.target_key not in approved]
 
 
 def storyboard_reviewed(*, asset, **_) -> None:
     """The approval gate: an approved storyboard releases the clips waiting on it; a rejected
     one is made again (its clip waits for the new one, and for its approval)."""
-    from assets.models import Asset
-
     if asset.kind != Asset.Kind.STORYBOARD or not asset.is_current or asset.scene_id is None:
         return
     scene_nodes = Job.objects.filter(
@@ -364,8 +368,6 @@ def run_cancel(*, run: Job) -> Job:
         lease_owner="",
         lease_expires_at=None,
     )
-    from generation.models import ProviderSlot
-
     ProviderSlot.objects.filter(job__parent=run).update(job=None)
     Job.objects.filter(pk=run.pk).update(status=Job.Status.CANCELLED, completed_at=Now())
     drama_services.drama_set_status(drama_id=run.drama_id, status=Drama.Status.READY)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -137,13 +138,7 @@ def test_the_episode_cut_is_as_long_as_its_clips_with_every_line_as_a_subtitle(a
     assert cut.content_type == "video/mp4"
     assert cut.metadata["subtitles"] == 6  # two lines in each of three scenes
     total = sum(c.metadata["durationSeconds"] for c in clips)
-    assert abs(probe_duration_of(cut) - total) < 0.15
-
-
-def probe_duration_of(asset: Asset) -> float:
-    from pathlib import Path
-
-    return probe_duration(Path(asset.file.path))
+    assert abs(probe_duration(Path(cut.file.path)) - total) < 0.15
 
 
 def test_a_rerun_of_a_finished_drama_makes_no_provider_calls(api, calls):
