@@ -135,7 +135,8 @@ def _store_once(*, owner, project, content, entity, job, review_status) -> Asset
                 Asset.objects.select_for_update().filter(slot=asset.slot, is_current=True)
             )
             top = Asset.objects.filter(slot=asset.slot).aggregate(top=Max("version"))["top"]
-            Asset.objects.filter(pk__in=[p.pk for p in previous]).update(is_current=False)
+            if previous:
+                Asset.objects.filter(pk__in=[p.pk for p in previous]).update(is_current=False)
             asset.version = (top or 0) + 1
             asset.is_current = True
             asset.save()

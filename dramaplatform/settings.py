@@ -281,8 +281,11 @@ DEFAULT_VIDEO_DURATION = env_int("DEFAULT_VIDEO_DURATION", 10, minimum=1)
 MAX_RETRIES = env_int("MAX_RETRIES", 2, minimum=0)
 # A worker renews its lease every third of this while it works, so a dead worker's jobs are
 # taken over within one lease; the sweeper re-sends a queued job nobody took after this long.
-JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 45, minimum=2)
-JOB_RESEND_SECONDS = env_int("JOB_RESEND_SECONDS", 30, minimum=1)
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 30, minimum=2)
+JOB_RESEND_SECONDS = env_int("JOB_RESEND_SECONDS", 20, minimum=1)
+# On SIGTERM, how long `manage.py worker` lets the tasks in progress finish before it stops
+# them and hands their jobs back.
+WORKER_STOP_SECONDS = env_int("WORKER_STOP_SECONDS", 20, minimum=0)
 # How often the worker's dispatcher wakes delayed jobs and due render polls, in milliseconds.
 JOB_TICK_MS = env_int("JOB_TICK_MS", 500, minimum=10)
 # Seconds between polls of a remote render when the service suggests nothing.

@@ -45,6 +45,11 @@ KIND_WORDS = {
 }
 ASSEMBLY = ("ffmpeg", "episode-cut-1")
 AUDITION_SECONDS = 5
+# Rough seconds of work of a node, used only to order the nodes waiting for a slot: an image,
+# a render (several times as long as the clip it makes), an episode cut.
+IMAGE_SECONDS = 10
+RENDER_SECONDS_PER_CLIP_SECOND = 6
+CUT_SECONDS = 5
 
 Key = tuple[str, str]  # (node, target key), e.g. ("portrait", "char_001")
 
@@ -87,6 +92,14 @@ class Node:
         return TARGET[self.node]
 
     @property
+    def estimated_seconds(self) -> int:
+        if self.kind == "image":
+            return IMAGE_SECONDS
+        if self.kind == "video":
+            return RENDER_SECONDS_PER_CLIP_SECOND * int(self.parameters["durationSeconds"])
+        return CUT_SECONDS
+
+    @property
     def output_fingerprint(self) -> str:
         """What a dependant sees of this node: its asset's if satisfied, else what it will be."""
         if self.satisfied and self.current is not None:
@@ -120,18 +133,29 @@ def _edited_prompt(asset: Asset | None, default: str) -> str:
 
 
 # ---------------------------------------------------------------- reading the rows
-def drama_graph(drama: Drama, *, scenes: set[str] | None = None) -> dict[Key, Node]:
+def drama_graph(
+    drama: Drama, *, scenes: set[str] | None = None, characters: set[str] | None = None
+) -> dict[Key, Node]:
     """Every node of the drama in a valid order (inputs first), with fingerprints computed.
 
-    With `scenes`, only the characters' nodes and those of these scenes (and the cuts of their
-    episodes, which are then incomplete): enough to compute one node when it runs. A fixed
-    number of queries whatever the drama's size.
+    With `scenes`, only the nodes of these scenes (and the cuts of their episodes, which are
+    then incomplete) and of the characters in them, or with `characters` of these: enough to
+    compute one node when it runs. A fixed number of queries, and of rows read, whatever the
+    drama's size.
     """
     models = configured_models()
     image_provider, image_model = models["image"]
     video_provider, video_model = models["video"]
     ratio = settings.DEFAULT_ASPECT_RATIO
-    characters = list(Character.objects.filter(drama=drama).order_by("order", "id"))
+    cast_rows = Character.objects.filter(drama=drama).order_by("order", "id")
+    if characters is not None:
+        cast_rows = cast_rows.filter(key__in=characters)
+    elif scenes is not None:
+        in_scenes = Scene.characters.through.objects.filter(
+            scene__drama=drama, scene__key__in=scenes
+        )
+        cast_rows = cast_rows.filter(pk__in=in_scenes.values("character_id"))
+    characters = list(cast_rows)
     scene_rows = Scene.objects.order_by("number", "id")
     episode_rows = Episode.objects.filter(drama=drama).order_by("number", "id")
     assets = Asset.objects.filter(drama=drama, is_current=True)
@@ -139,9 +163,9 @@ def drama_graph(drama: Drama, *, scenes: set[str] | None = None) -> dict[Key, No
         scene_rows = scene_rows.filter(key__in=scenes)
         episode_rows = episode_rows.filter(scenes__drama=drama, scenes__key__in=scenes).distinct()
         assets = assets.filter(
-            Q(character__isnull=False)
+            Q(character__in=[c.pk for c in characters])
             | Q(scene__key__in=scenes)
-            | Q(episode__in=[e.pk for e in episode_rows])
+            | Q(episode__in=episode_rows.values("pk"))
         )
     episodes = list(
         episode_rows.prefetch_related(
@@ -278,6 +302,8 @@ class Plan:
     satisfied: list[Node]
     # Edges among the nodes to make: inputs outside the run are satisfied already.
     edges: dict[Key, list[Key]]
+    # Each node's estimated seconds of work on the longest chain from it to the run's end.
+    priority: dict[Key, int] = field(default_factory=dict)
 
     def cost_by_provider(self) -> dict[str, float | None]:
         costs: dict[str, float | None] = {}
@@ -347,4 +373,19 @@ def plan(
         pending.extend(i for i in graph[k].inputs if i in graph and not graph[i].satisfied)
     ordered = [n for k, n in graph.items() if k in make]
     edges = {n.key: [i for i in n.inputs if i in make] for n in ordered}
-    return Plan(to_make=ordered, satisfied=satisfied, edges=edges)
+    return Plan(to_make=ordered, satisfied=satisfied, edges=edges, priority=chains(ordered, edges))
+
+
+def chains(ordered: list[Node], edges: dict[Key, list[Key]]) -> dict[Key, int]:
+    """The seconds of work on the longest chain from each node to the end (its upward rank):
+    a portrait that unlocks storyboards, clips and a cut outranks an audition, which outranks
+    a one-second clip."""
+    behind: dict[Key, int] = {}
+    dependants: dict[Key, list[Key]] = {}
+    for k, inputs in edges.items():
+        for i in inputs:
+            dependants.setdefault(i, []).append(k)
+    for n in reversed(ordered):  # dependants come after their inputs
+        after = max((behind[d] for d in dependants.get(n.key, [])), default=0)
+        behind[n.key] = n.estimated_seconds + after
+    return behind

@@ -66,6 +66,10 @@ class Job(models.Model):
         "self", symmetrical=False, blank=True, related_name="dependents"
     )
     level = models.PositiveSmallIntegerField(default=0)
+    # For a node of a run: the estimated seconds of work on the longest chain from it to the
+    # end of the run, its own included. Of the nodes waiting for a provider's slot, the one
+    # with the most behind it goes first.
+    priority = models.PositiveIntegerField(default=0)
     attempts = models.PositiveSmallIntegerField(default=0)
     max_attempts = models.PositiveSmallIntegerField(default=1)
     error = models.TextField(blank=True)
@@ -77,6 +81,8 @@ class Job(models.Model):
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     # When a worker was last asked to run the job; the sweeper re-sends only old messages.
     sent_at = models.DateTimeField(null=True, blank=True)
+    # For a node of a run: when its inputs were all done and it was queued.
+    released_at = models.DateTimeField(null=True, blank=True)
     # Not to be claimed before this time (a service's Retry-After, a backoff).
     not_before = models.DateTimeField(null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)

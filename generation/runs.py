@@ -9,11 +9,10 @@ benchmark's baseline) only once every node of the levels before it has finished.
 from __future__ import annotations
 
 import logging
-import time
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Case, Count, Q, When
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -24,8 +23,8 @@ from dramas.models import Drama
 from generation import dag
 from generation.models import Job, ProviderSlot
 from generation.providers.registry import video_provider
-from generation.services import jobs_enqueue
-from generation.slots import URGENCY_ORDER, free_slots, next_waiting, slot_release
+from generation.services import jobs_enqueue, jobs_send
+from generation.slots import free_slots, next_waiting, slot_release
 
 logger = logging.getLogger(__name__)
 # Inputs a node still waits for. (A positive list: a negated condition on a many-to-many
@@ -106,7 +105,7 @@ def run_start(
         started_at=Now(),
         max_attempts=1,
     )
-    children = [_node_job(run, n, force=force) for n in p.to_make]
+    children = [_node_job(run, n, force=force, priority=p.priority[n.key]) for n in p.to_make]
     children += [_satisfied_job(run, n) for n in p.satisfied]
     Job.objects.bulk_create(children)
     by_key = {(c.node, c.target_key): c for c in children}
@@ -146,9 +145,10 @@ def _child(run: Job, n: dag.Node, **fields) -> Job:
     )
 
 
-def _node_job(run: Job, n: dag.Node, *, force: bool) -> Job:
+def _node_job(run: Job, n: dag.Node, *, force: bool, priority: int) -> Job:
     return _child(
         run, n, status=Job.Status.PENDING, max_attempts=1 + settings.MAX_RETRIES,
+        priority=priority,
         metadata={"force": force, "estimatedCostUsd": n.estimate_usd, "model": n.model},
     )  # fmt: skip
 
@@ -164,41 +164,45 @@ def _satisfied_job(run: Job, n: dag.Node) -> Job:
 
 
 # ---------------------------------------------------------------- releasing nodes
-def _release(run: Job, jobs: list[Job]) -> None:
-    """Queues the nodes whose inputs are done, or holds clips for approval when required."""
+def _release(run: Job, jobs: list[Job], room: dict | None = None) -> bool:
+    """Queues the nodes whose inputs are done, or holds clips for approval when required.
+
+    Sends as many of each provider's as it has free slots (`room`, counted here when not
+    given, is what is left of them afterwards); the rest stay queued, unsent, for a slot
+    that frees to wake, or the dispatcher to send. Returns whether any node was queued.
+    """
     if not jobs:
-        return
+        return False
     if run.metadata.get("scheduling", "dependency") == "level":
         # Only the lowest level that still has unfinished nodes may run.
         unfinished = Job.objects.filter(parent=run).exclude(status__in=Job.FINISHED)
         floor = unfinished.order_by("level").values_list("level", flat=True).first()
         jobs = [j for j in jobs if floor is None or j.level <= floor]
     gated = _awaiting_approval(jobs)
-    ready = [j.pk for j in jobs if j.pk not in gated]
     if gated:
         Job.objects.filter(pk__in=gated, status=Job.Status.PENDING).update(
             status=Job.Status.AWAITING_APPROVAL
         )
-    if ready:
-        Job.objects.filter(pk__in=ready, status=Job.Status.PENDING).update(status=Job.Status.QUEUED)
-        released = [j for j in jobs if j.pk in ready]
-        # When each node was released: the benchmark measures the wait from here to its start.
-        now = time.time()
-        for j in released:
-            j.metadata = {**j.metadata, "timing": {"releasedAt": now}}
-        Job.objects.bulk_update(released, ["metadata"])
-        jobs_enqueue(job_ids=_within_free_slots(released))
+    ready = [j for j in jobs if j.pk not in gated]
+    if not ready:
+        return False
+    send = _within_free_slots(ready, {} if room is None else room)
+    # One statement: queued, when (the benchmark measures the wait from here to the start),
+    # and which of them are sent now.
+    Job.objects.filter(pk__in=[j.pk for j in ready], status=Job.Status.PENDING).update(
+        status=Job.Status.QUEUED,
+        released_at=Now(),
+        sent_at=Case(When(pk__in=send, then=Now()), default=None) if send else None,
+    )
+    jobs_send(job_ids=send)
+    return True
 
 
-def _within_free_slots(jobs: list[Job]) -> list[int]:
-    """The released nodes to send now: as many of each provider's as it has free slots.
-
-    The rest stay queued, unsent; a slot that frees wakes the next, and the dispatcher sends
-    them while slots are free.
-    """
-    room: dict[str, int | None] = {}
+def _within_free_slots(jobs: list[Job], room: dict[str, int | None]) -> list[int]:
+    """The nodes to send now: as many of each provider's as it has free slots, most urgent
+    first. `room` holds the free slots counted so far, and is left with what remains."""
     send = []
-    for job in sorted(jobs, key=lambda j: URGENCY_ORDER.get(j.node, len(URGENCY_ORDER))):
+    for job in sorted(jobs, key=lambda j: (-j.priority, j.pk)):
         if job.provider not in room:
             room[job.provider] = free_slots(job.provider) if job.provider else None
         if room[job.provider] is None or room[job.provider] > 0:
@@ -264,13 +268,11 @@ def storyboard_reviewed(*, asset, **_) -> None:
         jobs_enqueue(job_ids=boards)
 
 
-def _ready_dependants(run: Job, job: Job) -> list[Job]:
-    """Pending nodes of the run that wait on `job` and on nothing unfinished any more."""
-    waiting = list(
-        Job.objects.filter(depends_on=job, status=Job.Status.PENDING).values_list("pk", flat=True)
-    )
-    # Counted in a query of its own: joined to the filter above, Count() would see one input.
-    return _with_no_open_inputs(Job.objects.filter(pk__in=waiting)) if waiting else []
+def _ready_dependants(job: Job) -> list[Job]:
+    """Pending nodes that wait on `job` and on nothing unfinished any more (one query)."""
+    waiting = Job.depends_on.through.objects.filter(to_job=job).values("from_job")
+    # A subquery, not a join: joined to the filter, Count() would see one input only.
+    return _with_no_open_inputs(Job.objects.filter(pk__in=waiting, status=Job.Status.PENDING))
 
 
 def _ready_nodes(run: Job) -> list[Job]:
@@ -279,32 +281,35 @@ def _ready_nodes(run: Job) -> list[Job]:
 
 
 def _with_no_open_inputs(jobs) -> list[Job]:
+    # Only what releasing them reads.
     return list(
-        jobs.annotate(open=Count("depends_on", filter=Q(depends_on__status__in=NOT_DONE))).filter(
-            open=0
-        )
+        jobs.only("id", "drama_id", "node", "target_key", "provider", "level", "priority")
+        .annotate(open=Count("depends_on", filter=Q(depends_on__status__in=NOT_DONE)))
+        .filter(open=0)
     )
 
 
 def node_finished(job: Job) -> None:
     """Outcome effects of a node, inside its finishing transaction."""
     # Siblings finish one at a time: the last one to finish sees every other's outcome.
-    run = Job.objects.select_for_update().get(pk=job.parent_id)
+    run = Job.objects.select_for_update().only("id", "drama_id", "metadata").get(pk=job.parent_id)
     freed = slot_release(job=job)
+    level = run.metadata.get("scheduling") == "level"
+    room: dict[str, int | None] = {}
+    released = False
     if job.status == Job.Status.COMPLETED:
-        if run.metadata.get("scheduling") == "level":
-            _release(run, _ready_nodes(run))
-        else:
-            _release(run, _ready_dependants(run, job))
+        released = _release(run, _ready_nodes(run) if level else _ready_dependants(job), room)
     elif job.status in (Job.Status.FAILED, Job.Status.SKIPPED, Job.Status.CANCELLED):
         _skip_dependants(job)
-        if run.metadata.get("scheduling") == "level":
-            _release(run, _ready_nodes(run))
-    if freed:
+        if level:
+            released = _release(run, _ready_nodes(run), room)
+    if freed and room.get(job.provider, 1):
+        # The freed slot is not taken by a node released just now: wake one that waits.
         waiting = next_waiting(provider=job.provider, exclude=job.pk)
         if waiting is not None:
             jobs_enqueue(job_ids=[waiting])
-    _maybe_end(run)
+    if not released:  # a node queued just now keeps the run going
+        _maybe_end(run)
 
 
 def _skip_dependants(job: Job) -> None:

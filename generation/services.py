@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -31,8 +32,16 @@ SWEEP_BATCH = 500
 SMALL = models.PositiveSmallIntegerField()
 
 
+# Set by `manage.py worker` for its cluster: the workers' names start with it, so that the
+# jobs they hold can be handed back when it stops.
+WORKER_ID_ENV = "DRAMA_WORKER_ID"
+
+
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """Who holds a job while a task works on it: the cluster and the worker process."""
+    cluster = os.environ.get(WORKER_ID_ENV)
+    name = f"{cluster}/{os.getpid()}" if cluster else f"{socket.gethostname()}:{os.getpid()}"
+    return name[:80]
 
 
 def _lease() -> timedelta:
@@ -41,6 +50,12 @@ def _lease() -> timedelta:
 
 def _send_on_commit(job_id: int) -> None:
     transaction.on_commit(lambda: async_task(TASK, job_id, task_name=f"job-{job_id}"))
+
+
+def jobs_send(*, job_ids: list[int]) -> None:
+    """Wakes workers for jobs whose `sent_at` the caller has set, once its transaction commits."""
+    for job_id in job_ids:
+        _send_on_commit(job_id)
 
 
 def job_enqueue(*, job_id: int) -> None:
@@ -79,18 +94,61 @@ def job_create(
     return job
 
 
-def job_record_calls(*, job: Job, calls: list) -> None:
+def job_record_calls(*, job: Job, calls: list, save: bool = True) -> None:
     """Keeps the provider calls a job made (model, latency, attempts, usage, cost) on it.
 
     Recorded whether or not the job still holds its lease: the money was spent either way.
+    With `save=False` they are written by whatever lets go of the job next (finishing it,
+    requeuing it), in the same statement, or on their own if the lease turns out lost.
     """
     if not calls:
         return
     recorded = [*job.metadata.get("calls", []), *(c.as_dict() for c in calls)]
     costs = [c["cost_usd"] for c in recorded if c.get("cost_usd") is not None]
     job.metadata = {**job.metadata, "calls": recorded, "costUsd": round(sum(costs), 6)}
-    Job.objects.filter(pk=job.pk).update(metadata=job.metadata)
     calls.clear()
+    if save:
+        Job.objects.filter(pk=job.pk).update(metadata=job.metadata)
+        job._calls_unsaved = False
+    else:
+        job._calls_unsaved = True
+
+
+def _lost_lease(job: Job) -> None:
+    """This worker no longer holds the job: only the calls it paid for are still written."""
+    job._let_go = True
+    if getattr(job, "_calls_unsaved", False):
+        Job.objects.filter(pk=job.pk).update(metadata=job.metadata)
+        job._calls_unsaved = False
+
+
+def _let_go(job: Job) -> dict:
+    """Marks the job let go by this task, with the task's time added to a node's timing.
+
+    Returns the metadata to write with the statement that lets go of it.
+    """
+    job._let_go = True
+    started = getattr(job, "_task_clock", None)
+    if job.parent_id is not None and started is not None:
+        now = time.monotonic()
+        timing = job.metadata.setdefault("timing", {})
+        timing["taskSeconds"] = round(timing.get("taskSeconds", 0.0) + now - started, 6)
+        # The provider's and the store's share of it; the rest is the job machinery's own.
+        provider = sum(c.get("latency_ms", 0) for c in job.metadata.get("calls", [])) / 1000
+        timing["workSeconds"] = round(provider + timing.get("storeSeconds", 0.0), 6)
+        job._task_clock = now
+    return job.metadata
+
+
+def job_task_started(job: Job) -> None:
+    """Starts the clock of this task's time on the job (kept in a node's timing)."""
+    job._task_clock = time.monotonic()
+    job._let_go = False
+
+
+def job_let_go(job: Job) -> bool:
+    """Whether this task has finished, requeued or handed back the job (or lost it)."""
+    return getattr(job, "_let_go", False)
 
 
 # ---------------------------------------------------------------- claim and lease
@@ -120,7 +178,7 @@ def job_claim(*, job_id: int, worker: str) -> Job | None:
     )
     if claimed != 1:
         return None
-    return Job.objects.select_related("drama", "parent").get(pk=job_id)
+    return Job.objects.select_related("drama__owner").get(pk=job_id)
 
 
 def held(job: Job) -> Q:
@@ -136,18 +194,31 @@ def job_heartbeat(*, job: Job) -> bool:
 
 def job_save_metadata(*, job: Job) -> bool:
     """Writes the job's metadata (and render id) if this worker still holds it."""
-    return (
-        Job.objects.filter(held(job)).update(
-            metadata=job.metadata, provider_job_id=job.provider_job_id
-        )
-        == 1
+    saved = Job.objects.filter(held(job)).update(
+        metadata=job.metadata, provider_job_id=job.provider_job_id
     )
+    if saved != 1:
+        _lost_lease(job)
+        return False
+    job._calls_unsaved = False
+    return True
+
+
+def _written(job: Job, changed: int) -> bool:
+    """After a statement that lets go of the job: whether it did (else the lease was lost)."""
+    if changed != 1:
+        _lost_lease(job)
+        return False
+    job._calls_unsaved = False
+    return True
 
 
 def job_unclaim(*, job: Job) -> bool:
     """Hands the job back untouched (it could not start yet): the attempt is not spent."""
-    return (
+    return _written(
+        job,
         Job.objects.filter(held(job)).update(
+            metadata=_let_go(job),
             status=Job.Status.QUEUED,
             lease_owner="",
             lease_expires_at=None,
@@ -156,21 +227,20 @@ def job_unclaim(*, job: Job) -> bool:
             sent_at=None,
             # It never really started: its time is counted from when it gets a slot.
             started_at=None,
-        )
-        == 1
+        ),
     )
 
 
 def job_wait_for_render(*, job: Job, poll_in: float) -> bool:
     """Lets go of a node whose render is in flight until its next poll is due."""
-    return (
+    return _written(
+        job,
         Job.objects.filter(held(job)).update(
             lease_owner="",
             lease_expires_at=Now() + timedelta(seconds=max(0.0, poll_in)),
-            metadata=job.metadata,
+            metadata=_let_go(job),
             provider_job_id=job.provider_job_id,
-        )
-        == 1
+        ),
     )
 
 
@@ -186,27 +256,29 @@ def job_finish(
 ) -> bool:
     """Ends the job (completed, failed, cancelled) and applies its effects, all or nothing.
 
-    `apply` makes the job's result real (saves the script, stores the asset) and may return
-    the result to record. Returns False, changing nothing, when `guard` (by default: this
-    worker holds the job) matched no row.
+    `apply` makes the job's result real (saves the script, stores the asset, setting
+    `job.asset`) and may return the result to record. Returns False, changing nothing, when
+    `guard` (by default: this worker holds the job) matched no row.
     """
     with transaction.atomic():
         ended = Job.objects.filter(guard if guard is not None else held(job)).update(
             status=status,
-            result=result,
             error=error,
             completed_at=Now(),
             # `lease_owner` stays: it says which worker finished the job.
             lease_expires_at=None,
             not_before=None,
         )
-        if ended != 1:
+        if not _written(job, ended):
             return False
         if apply is not None:
             applied = apply()
             if applied is not None:
                 result = applied
-                Job.objects.filter(pk=job.pk).update(result=result)
+        # What the finishing made, in one more statement of the same transaction.
+        Job.objects.filter(pk=job.pk).update(
+            result=result, asset=job.asset_id, fingerprint=job.fingerprint, metadata=_let_go(job)
+        )
         job.status, job.result, job.error = status, result, error
         _on_finished(job)
     return True
@@ -217,6 +289,7 @@ def job_requeue(*, job: Job, error: str, retry_in: float | None = None) -> bool:
     not_before = Now() + timedelta(seconds=retry_in) if retry_in else None
     with transaction.atomic():
         changed = Job.objects.filter(held(job)).update(
+            metadata=_let_go(job),
             status=Job.Status.QUEUED,
             error=error,
             lease_owner="",
@@ -224,7 +297,7 @@ def job_requeue(*, job: Job, error: str, retry_in: float | None = None) -> bool:
             not_before=not_before,
             sent_at=Now(),
         )
-        if changed != 1:
+        if not _written(job, changed):
             return False
         if not_before is None:
             _send_on_commit(job.pk)
@@ -280,7 +353,7 @@ def jobs_sweep() -> int:
     slots_free_abandoned()
     sent = 0
     room: dict[str, int | None] = {}
-    candidates = Job.objects.filter(due).order_by(URGENCY, "id")
+    candidates = Job.objects.filter(due).order_by(*URGENCY)
     for job_id, status, provider in candidates.values_list("pk", "status", "provider")[
         :SWEEP_BATCH
     ]:
@@ -298,6 +371,25 @@ def jobs_sweep() -> int:
             async_task(TASK, job_id, task_name=f"job-{job_id}-resent")
             sent += 1
     return sent
+
+
+def jobs_hand_back(*, worker_id: str) -> int:
+    """Makes the jobs a stopping cluster's workers held claimable at once, and due for the
+    dispatcher to send: another worker takes them up now, not when their leases expire. The
+    attempt a stop cut short is not counted (a render's poll spends none anyway). A node whose
+    submit was cut short keeps its mark, so whoever takes it looks for the render first."""
+    return Job.objects.filter(
+        status=Job.Status.RUNNING, lease_owner__startswith=f"{worker_id}/"
+    ).update(
+        lease_owner="",
+        lease_expires_at=Now(),
+        sent_at=None,
+        attempts=Case(
+            When(Q(provider_job_id="") & Q(attempts__gt=0), then=F("attempts") - 1),
+            default=F("attempts"),
+            output_field=SMALL,
+        ),
+    )
 
 
 def _fail_exhausted() -> None:

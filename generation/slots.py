@@ -9,8 +9,7 @@ goes on with it: a slot is only freed when its job stops running.
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Case, IntegerField, When
-from django.db.models.functions import Now
+from django.db.models import F, Q
 
 from generation.models import Job, ProviderSlot
 
@@ -30,20 +29,34 @@ def _ensure_rows(provider: str, limit: int) -> None:
 
 
 def slot_acquire(*, job: Job) -> bool:
-    """Takes a slot of the job's provider for it (or finds the one it holds)."""
+    """Takes a slot of the job's provider for it (or finds the one it holds).
+
+    The node's start (`started_at`, set when it is claimed, reset when it is handed back for
+    want of a slot) is then when it took its slot: timelines and the benchmark's durations
+    measure the work the limit allows.
+    """
     limit = slot_limit(job.provider) if job.provider else None
     if limit is None:
         return True
-    _ensure_rows(job.provider, limit)
-    if ProviderSlot.objects.filter(job=job).exists():
-        return True
-    free = ProviderSlot.objects.filter(provider=job.provider, number__lt=limit, job__isnull=True)
-    for pk in free.values_list("pk", flat=True):
-        if ProviderSlot.objects.filter(pk=pk, job__isnull=True).update(job=job) == 1:
-            # The node starts when it has its slot, not when its message arrived: timelines
-            # and the benchmark's durations measure the work the limit allows.
-            Job.objects.filter(pk=job.pk).update(started_at=Now())
+    for first_try in (True, False):
+        # The slot the job holds, or the free ones, in one query.
+        rows = list(
+            ProviderSlot.objects.filter(provider=job.provider, number__lt=limit)
+            .filter(Q(job=job) | Q(job__isnull=True))
+            .values_list("pk", "job_id")
+        )
+        if any(holder == job.pk for _, holder in rows):
             return True
+        for pk, _ in rows:
+            if ProviderSlot.objects.filter(pk=pk, job__isnull=True).update(job=job) == 1:
+                return True
+        if rows or not first_try:
+            return False
+        # No free row: perhaps the provider's rows (or some, after a raised limit) are not
+        # made yet.
+        if ProviderSlot.objects.filter(provider=job.provider, number__lt=limit).count() >= limit:
+            return False
+        _ensure_rows(job.provider, limit)
     return False
 
 
@@ -70,19 +83,16 @@ def slots_free_abandoned() -> int:
     )
 
 
-# Which ready node goes first for a slot: the one with the longest chain of work behind it
-# (a portrait unlocks storyboards, clips and a cut; an audition or a cut unlocks nothing).
-URGENCY_ORDER = {Job.Node.PORTRAIT: 0, Job.Node.STORYBOARD: 1, Job.Node.CLIP: 2}
-URGENCY = Case(
-    *(When(node=node, then=rank) for node, rank in URGENCY_ORDER.items()),
-    default=len(URGENCY_ORDER),
-    output_field=IntegerField(),
-)
+# Which ready node goes first for a slot: the one with the most work behind it (its
+# `priority`, from the plan), then the older.
+URGENCY = (F("priority").desc(), "id")
 
 
 def next_waiting(*, provider: str, exclude: int | None = None) -> int | None:
-    """The most urgent ready node of the provider that is waiting for a slot, if any."""
-    waiting = Job.objects.filter(provider=provider, status=Job.Status.QUEUED)
+    """The most urgent ready node of the provider that waits for a slot unsent, if any.
+
+    (One sent already is on its way; one whose message was lost, the dispatcher re-sends.)"""
+    waiting = Job.objects.filter(provider=provider, status=Job.Status.QUEUED, sent_at=None)
     if exclude is not None:
         waiting = waiting.exclude(pk=exclude)
-    return waiting.order_by(URGENCY, "id").values_list("pk", flat=True).first()
+    return waiting.order_by(*URGENCY).values_list("pk", flat=True).first()

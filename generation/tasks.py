@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -18,7 +17,15 @@ from django.db import connection
 from generation import nodes, script_jobs
 from generation.models import Job
 from generation.providers.base import ProviderError
-from generation.services import held, job_claim, job_fail, job_heartbeat, worker_name
+from generation.services import (
+    held,
+    job_claim,
+    job_fail,
+    job_heartbeat,
+    job_let_go,
+    job_task_started,
+    worker_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,31 +45,20 @@ def run_job(job_id: int) -> str:
     handler = HANDLERS.get(job.kind)
     if handler is None:
         return job_fail(job=job, error=f"internal error: no handler for jobs of kind {job.kind!r}")
-    started = time.monotonic()
+    job_task_started(job)
     try:
         with lease_kept(job):
             outcome = handler(job=job)
-        if job.parent_id is not None:
-            record_timing(job, time.monotonic() - started)
     except ProviderError as exc:
         return job_fail(job=job, error=str(exc), **job_retry_policy(exc))
     except Exception as exc:
         # A bug must not leave the job running forever: record it, then let django-q log it.
         job_fail(job=job, error=f"internal error: {exc.__class__.__name__}: {exc}")
         raise
-    if Job.objects.filter(held(job)).exists():
+    # A handler lets go of its job (finishes, requeues, hands it back) before it returns.
+    if not job_let_go(job) and Job.objects.filter(held(job)).exists():
         return job_fail(job=job, error=f"internal error: the {job.kind} handler left it running")
     return outcome
-
-
-def record_timing(job: Job, seconds: float) -> None:
-    """Adds this task's time to the node's, and how much of it was the provider's and the
-    store's (the rest is the job machinery's own: what the DAG benchmark reports)."""
-    timing = job.metadata.setdefault("timing", {})
-    timing["taskSeconds"] = round(timing.get("taskSeconds", 0.0) + seconds, 6)
-    provider = sum(c.get("latency_ms", 0) for c in job.metadata.get("calls", [])) / 1000
-    timing["workSeconds"] = round(provider + timing.get("storeSeconds", 0.0), 6)
-    Job.objects.filter(pk=job.pk).update(metadata=job.metadata)
 
 
 def job_retry_policy(exc: ProviderError) -> dict:

@@ -11,10 +11,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from assets.models import Asset
 from dramas.models import Drama
-from generation import tasks
+from generation import dag, slots, tasks
 from generation.assembly import probe_duration
 from generation.models import Job
 from generation.providers.base import ProviderError
@@ -469,3 +471,63 @@ def test_cancel_cancels_renders_in_flight_at_the_service(
     assert not render.exists()
     # A poll that was already on its way does nothing to a cancelled node.
     assert tasks.run_job(audition.pk) == "not claimed"
+
+
+# ---------------------------------------------------------------- the order nodes take slots
+def test_a_node_with_more_work_behind_it_goes_first(api):
+    short = Drama.objects.get(public_id=small_drama(api, seconds=1)["id"])
+    plan = dag.plan(short)
+    rank = {n.key: plan.priority[n.key] for n in plan.to_make}
+    portrait = rank[("portrait", "char_001")]
+    audition = rank[("audition", "char_001")]
+    board = rank[("storyboard", "sc_01_01")]
+    clip = rank[("clip", "sc_01_01")]
+    cut = rank[("episode_cut", "ep_01")]
+    # A one-second clip and its cut are less work than a five-second audition.
+    assert portrait > audition > board > clip > cut > 0
+
+    long = Drama.objects.get(public_id=small_drama(api, seconds=10)["id"])
+    plan = dag.plan(long)
+    rank = {n.key: plan.priority[n.key] for n in plan.to_make}
+    assert rank[("clip", "sc_01_01")] > rank[("audition", "char_001")]
+
+
+def test_a_freed_slot_goes_to_the_waiting_node_with_the_most_work_behind_it(api, settings):
+    settings.PROVIDER_CONCURRENCY = {"image": 4, "video": 1, "assembly": 2}
+    drama = small_drama(api, seconds=1)
+    run = generate(api, drama["id"])
+    nodes = {(n.node, n.target_key): n for n in nodes_of(run["id"])}
+    clip, audition = nodes[("clip", "sc_01_01")], nodes[("audition", "char_001")]
+    Job.objects.filter(pk__in=[clip.pk, audition.pk]).update(status=Job.Status.QUEUED)
+
+    assert slots.next_waiting(provider=clip.provider) == audition.pk
+
+
+# ---------------------------------------------------------------- the machinery's cost
+# Queries of one node's task in the test's transaction, from the claim to the release of what
+# waits on it, once its provider's slot rows exist. A portrait: the claim 2, the node's rows 2,
+# its slot 2, finishing 4 (a savepoint, the conditional UPDATE, the result, the release), the
+# asset 5 (a savepoint, the slot's current and top version, the row, the release), its effects
+# 6 or 7 (the run, the slot, the dependants, each released provider's free slots, releasing
+# them, waking a waiting node). A clip or an audition also writes its render's handle twice
+# (the mark before the submit, the handle after); the node that releases nothing ends the run
+# or checks whether it has ended.
+NODE_TASK_QUERIES = {"portrait": {21, 22}, "audition": {22}, "storyboard": {25},
+                     "clip": {26, 27}, "episode_cut": {27}}  # fmt: skip
+
+
+def test_a_nodes_task_costs_a_fixed_number_of_queries(api, settings):
+    drama = small_drama(api, episodes=1, scenes=2, characters=2, seconds=1)
+    for provider, limit in (("image:local", 4), ("video:local", 8), ("assembly:ffmpeg", 2)):
+        slots._ensure_rows(provider, limit)
+    run = Job.objects.get(public_id=generate(api, drama["id"])["id"])
+    counted: dict[str, set[int]] = {}
+    deadline = time.monotonic() + 120
+    while run.status in Job.ACTIVE and time.monotonic() < deadline:
+        for job in Job.objects.filter(claimable(), parent=run):
+            with CaptureQueriesContext(connection) as queries:
+                tasks.run_job(job.pk)
+            counted.setdefault(job.node, set()).add(len(queries))
+        run.refresh_from_db()
+    assert run.status == Job.Status.COMPLETED
+    assert counted == NODE_TASK_QUERIES

@@ -110,13 +110,13 @@ def test_two_workers_share_one_run_and_no_node_runs_twice(api, tmp_path):
         run = generate(api, drama["id"])
         wait_until(lambda: run_of(run["id"]).status not in Job.ACTIVE, timeout=180,
                    what="the run to end")  # fmt: skip
-        pids = {a.pid: children_of(a.pid), b.pid: children_of(b.pid)}
 
     assert run_of(run["id"]).status == Job.Status.COMPLETED
     nodes = nodes_of(run["id"])
-    finishers = Counter(int(n.lease_owner.rsplit(":", 1)[1]) for n in nodes)
-    by_cluster = {main: sum(finishers[p] for p in workers) for main, workers in pids.items()}
-    assert all(count > 0 for count in by_cluster.values()), (finishers, pids)
+    # A worker's name: host:main process id:cluster/worker process id.
+    finishers = Counter(int(n.lease_owner.split("/")[0].split(":")[1]) for n in nodes)
+    by_cluster = {main: finishers[main] for main in (a.pid, b.pid)}
+    assert all(count > 0 for count in by_cluster.values()), finishers
     assert sum(by_cluster.values()) == len(nodes)
     # Each node was claimed once (polls spend no attempt) and made one asset.
     assert {n.attempts for n in nodes} == {1}
