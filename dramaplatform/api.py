@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from djangorestframework_camel_case.util import underscoreize
@@ -70,6 +70,20 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             details = {"retryAfterSeconds": int(exc.wait)}
     response.data = error_body(response.status_code, message, details)
     return response
+
+
+def json_400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    # Django's own 400s: a Host header that is not allowed, a malformed request.
+    reason = (
+        "The request's Host is not one this server answers for."
+        if isinstance(exception, DisallowedHost)
+        else "Bad request."
+    )
+    return JsonResponse(error_body(400, reason, code="bad_request"), status=400)
+
+
+def json_403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse(error_body(403, "Permission denied."), status=403)
 
 
 def json_404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

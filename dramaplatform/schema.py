@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from drf_spectacular.renderers import OpenApiJsonRenderer2, OpenApiYamlRenderer2
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.negotiation import BaseContentNegotiation
+
 
 def premise_excludes_script(result: dict, generator, request, public) -> dict:
     """A body with `characters` or `episodes` is a whole drama, never a premise.
@@ -13,3 +17,28 @@ def premise_excludes_script(result: dict, generator, request, public) -> dict:
     if premise is not None:
         premise["not"] = {"anyOf": [{"required": ["characters"]}, {"required": ["episodes"]}]}
     return result
+
+
+class _FirstRenderer(BaseContentNegotiation):
+    """Answers in the view's one format whatever the client's Accept header says."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class JsonSchemaView(SpectacularAPIView):
+    """`/openapi.json`: JSON (`application/json`) to every client: a fuzzer, a code
+    generator, curl without headers."""
+
+    renderer_classes = [OpenApiJsonRenderer2]
+    content_negotiation_class = _FirstRenderer
+
+
+class YamlSchemaView(SpectacularAPIView):
+    """`/openapi.yaml`: the same schema in YAML (`application/yaml`)."""
+
+    renderer_classes = [OpenApiYamlRenderer2]
+    content_negotiation_class = _FirstRenderer

@@ -7,8 +7,12 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
+from dramaplatform.schema import JsonSchemaView, YamlSchemaView
+
+handler400 = "dramaplatform.api.json_400"
+handler403 = "dramaplatform.api.json_403"
 handler404 = "dramaplatform.api.json_404"
 handler500 = "dramaplatform.api.json_500"
 
@@ -16,7 +20,8 @@ handler500 = "dramaplatform.api.json_500"
 urlpatterns = [
     path("", RedirectView.as_view(url="/docs", permanent=False)),
     path("admin/", admin.site.urls),
-    path("openapi.json", SpectacularAPIView.as_view(), name="schema"),
+    path("openapi.json", JsonSchemaView.as_view(), name="schema"),
+    path("openapi.yaml", YamlSchemaView.as_view(), name="schema-yaml"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("", include("generation.urls")),
     path("", include("assets.urls")),
