@@ -292,14 +292,18 @@ def asset_upload(
         raise UnsupportedMediaType(
             f"The name '{filename}' does not match the content, which is {found.content_type}."
         )
+    if target is not None:
+        # Before decoding: a video or a sound is not probed only to be refused.
+        _require_image(found.media_type, found.content_type, kind=own_media_kind(target),
+                       field="file")  # fmt: skip
     try:
+        # Images are decoded with Pillow, videos and sounds probed with ffmpeg (detect.probe).
         facts = detect.verify(data, found)
     except detect.DamagedFile as exc:
         raise InvalidInput({"file": [str(exc)]}) from None
     metadata = {**(metadata or {}), **facts, "source": "upload"}
     if target is not None:
         kind = own_media_kind(target)
-        _require_image(found.media_type, found.content_type, kind=kind, field="file")
         content = _own_media(data=data, found=found, kind=kind, filename=filename, tag=tag,
                              metadata=metadata)  # fmt: skip
         drama = target.drama

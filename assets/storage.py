@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
+import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.core import signing
 from django.core.files.base import ContentFile
-from django.core.files.storage import Storage
+from django.core.files.storage import FileSystemStorage, Storage
 
 from assets.models import Asset, sidecar_key
 
@@ -37,14 +40,57 @@ def content_file(data: bytes, content_type: str) -> ContentFile:
 
 
 def public_url(asset: Asset) -> str:
-    """A URL that never expires: the bucket's public domain, or the local media URL."""
-    if not asset.file:
+    """A URL that never expires: the bucket's public domain, when it has one. Local files have
+    none: they are served only through signed URLs (SignedFileSystemStorage)."""
+    if not asset.file or not settings.MEDIA_PUBLIC_URL:
         return ""
-    if settings.MEDIA_PUBLIC_URL:
-        return f"{settings.MEDIA_PUBLIC_URL.rstrip('/')}/{asset.file.name}"
-    if is_object_storage():
-        return ""
-    return asset.file.url
+    return f"{settings.MEDIA_PUBLIC_URL.rstrip('/')}/{asset.file.name}"
+
+
+# ---------------------------------------------------------------- signed local URLs
+MEDIA_URL_SALT = "assets.media-url"
+
+
+class SignedFileSystemStorage(FileSystemStorage):
+    """Local media whose URLs carry a signature and an expiry: `/media/…` serves a file only
+    to whoever holds a URL the API or the admin gave out (assets.media checks it), so a URL
+    works in an `<img>` or `<video>` without a key, and a guessed one does not."""
+
+    def url(self, name: str) -> str:
+        return f"{super().url(name)}?sig={media_url_signature(name)}"
+
+
+def media_url_signature(name: str, *, now: float | None = None) -> str:
+    """`{expires}.{signature}` for the file `name`, valid for at least MEDIA_URL_SECONDS.
+
+    The expiry is rounded up to a tenth of that lifetime, so the URL of a file stays the same
+    for a while: a browser caches it, and a page rendered twice shows the same URL."""
+    lifetime = settings.MEDIA_URL_SECONDS
+    step = max(lifetime // 10, 1)
+    expires = math.ceil(((time.time() if now is None else now) + lifetime) / step) * step
+    signature = signing.Signer(salt=MEDIA_URL_SALT).signature(_signed_value(name, expires))
+    return f"{expires}.{signature}"
+
+
+def media_url_problem(name: str, token: str, *, now: float | None = None) -> str:
+    """What is wrong with `token` (from media_url_signature) for `name` now; "" when nothing."""
+    expires, _, signature = token.partition(".")
+    if not expires.isdigit() or not signature:
+        return "The link is not signed."
+    try:
+        # unsign compares in constant time and accepts SECRET_KEY_FALLBACKS while keys rotate.
+        signing.Signer(salt=MEDIA_URL_SALT).unsign(
+            f"{_signed_value(name, int(expires))}:{signature}"
+        )
+    except signing.BadSignature:
+        return "The link's signature is not valid for this file."
+    if int(expires) < (time.time() if now is None else now):
+        return "The link has expired: ask the API for the asset again for a fresh one."
+    return ""
+
+
+def _signed_value(name: str, expires: int) -> str:
+    return f"{name.lstrip('/')}|{expires}"
 
 
 def signed_url(asset: Asset, *, filename: str = "") -> str:

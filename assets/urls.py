@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import path
 
-from assets import api, script_api
+from assets import api, media, script_api
 
 D = "dramas/<str:drama_id>"
 E = f"{D}/episodes/<str:episode_id>"
@@ -30,4 +31,6 @@ urlpatterns = [
     path(f"{A}/attach", api.AssetAttachView.as_view()),
     path(f"{A}/approve", api.AssetApproveView.as_view()),
     path(f"{A}/reject", api.AssetRejectView.as_view()),
+    # Local media files, in development too, through signed URLs only (assets.media).
+    path(f"{settings.MEDIA_URL.strip('/')}/<path:name>", media.media_file, name="media-file"),
 ]

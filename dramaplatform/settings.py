@@ -316,6 +316,9 @@ S3_REGION = env_str("S3_REGION", "us-east-1")
 S3_PUBLIC_URL = env_url("S3_PUBLIC_URL")
 SIGNED_URL_SECONDS = env_int("SIGNED_URL_SECONDS", 300, minimum=10)
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+# Local media are served only through signed URLs (assets.storage.SignedFileSystemStorage)
+# valid this long; on object storage the bucket's presigned URLs last SIGNED_URL_SECONDS.
+MEDIA_URL_SECONDS = env_int("MEDIA_URL_SECONDS", 3600, minimum=10)
 
 
 if R2_ACCOUNT_ID or R2_ACCESS_KEY_ID or R2_SECRET_ACCESS_KEY:
@@ -351,7 +354,7 @@ else:
     MEDIA_PUBLIC_URL = ""
     # Sidecars are rewritten in place when an asset changes.
     DEFAULT_STORAGE = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "BACKEND": "assets.storage.SignedFileSystemStorage",
         "OPTIONS": {"allow_overwrite": True},
     }
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -27,6 +25,5 @@ urlpatterns = [
     path("", include("assets.urls")),
 ]
 
-if settings.DEBUG:
-    # Local media in development; production serves files from object storage.
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Local media are served by assets' `media/…` route, through signed URLs only: not by
+# django.conf.urls.static, which would answer anyone.

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import tempfile
 import urllib.request
+from pathlib import Path
 
+import imageio_ffmpeg
 import pytest
 from django.contrib.auth.models import Group
 from PIL import Image
@@ -28,7 +32,22 @@ def png(width: int = 90, height: int = 160, color=(200, 30, 30)) -> bytes:
     return buffer.getvalue()
 
 
-MP4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\x00" * 200
+def mp4(seconds: float = 1, *, extra: tuple[str, ...] = ()) -> bytes:
+    """A real 64x48 H.264 MP4 with AAC sound, made by ffmpeg: uploads are decoded, not
+    trusted. `extra` goes to ffmpeg before the output, e.g. `("-movflags", "+faststart")`."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "clip.mp4"
+        subprocess.run(
+            [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin",
+             "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10", "-f", "lavfi",
+             "-i", "sine=frequency=440:sample_rate=8000", "-t", str(seconds), "-c:v", "libx264",
+             "-pix_fmt", "yuv420p", "-c:a", "aac", *extra, str(out)],
+            check=True, timeout=60,
+        )  # fmt: skip
+        return out.read_bytes()
+
+
+MP4 = mp4()
 
 
 def upload(client, data: bytes, name: str, **fields):

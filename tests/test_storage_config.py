@@ -42,7 +42,7 @@ def test_it_uses_local_files_when_nothing_is_set(tmp_path):
     result = storage_under(tmp_path)
 
     seen = shown(result)
-    assert seen["class"] == "FileSystemStorage"
+    assert seen["class"] == "SignedFileSystemStorage"
     assert seen["summary"].startswith("local files in")
 
 
