@@ -7,7 +7,7 @@ from django.conf import settings
 from django.http import FileResponse, HttpResponseRedirect
 from djangorestframework_camel_case.util import underscoreize
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assets import selectors, services
+from assets.detect import NAME_EXTENSIONS
 from assets.serializers import (
     ApproveInput,
     AssetBriefSerializer,
@@ -27,7 +28,14 @@ from assets.serializers import (
     UploadInput,
 )
 from assets.storage import is_object_storage, read_sidecar, signed_url
-from dramaplatform.api import Pagination, error_responses, paginated, validated, validated_query
+from dramaplatform.api import (
+    ErrorSerializer,
+    Pagination,
+    error_responses,
+    paginated,
+    validated,
+    validated_query,
+)
 from dramaplatform.errors import NotFound, PayloadTooLarge, PermissionDenied
 from dramas import selectors as drama_selectors
 
@@ -142,16 +150,69 @@ class AssetAttachView(APIView):
         return Response(AssetSerializer(asset).data, status=201)
 
 
+def _download_body(content_type: str) -> OpenApiTypes | dict:
+    """The schema of a file served as `content_type`: its bytes; a string for text and any
+    JSON value for JSON, as detect.sniff calls a file text only when it is UTF-8 and JSON only
+    when it parses."""
+    if content_type == "application/json":
+        return {"description": "The JSON file as it was stored: any JSON value."}
+    if content_type.startswith("text/"):
+        return OpenApiTypes.STR
+    return OpenApiTypes.BINARY
+
+
+# Every type the library stores: uploads and generated media alike are typed by detect.sniff.
+# JSON goes last: a generator that reads the body as its first JSON or text type
+# (openapi-python-client) then reads text, with the raw bytes at hand, instead of failing to
+# parse a picture as JSON.
+DOWNLOAD_RESPONSES = {
+    (200, content_type): OpenApiResponse(
+        _download_body(content_type),
+        description="The file itself (local storage), as the type found from its bytes.",
+    )
+    for content_type in sorted(NAME_EXTENSIONS, key=lambda name: name == "application/json")
+}
+DOWNLOAD_HEADERS = [
+    OpenApiParameter(
+        "Location",
+        OpenApiTypes.URI,
+        location=OpenApiParameter.HEADER,
+        response=[302],
+        required=True,
+        description="A signed URL of the file, valid for `SIGNED_URL_SECONDS`.",
+    ),
+    OpenApiParameter(
+        "Content-Disposition",
+        OpenApiTypes.STR,
+        location=OpenApiParameter.HEADER,
+        response=[200],
+        required=True,
+        description='`inline; filename="…"`: the name it was uploaded with, or its key\'s.',
+    ),
+]
+
+
 class AssetDetailView(APIView):
     @extend_schema(
         operation_id="asset_library_download",
+        parameters=DOWNLOAD_HEADERS,
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The file, streamed (local storage)."
+            **DOWNLOAD_RESPONSES,
+            302: OpenApiResponse(
+                description="On object storage (S3/R2): a redirect to a short-lived signed URL "
+                "of the file, which serves it with its content type."
             ),
-            302: OpenApiResponse(description="A redirect to a short-lived signed URL (S3/R2)."),
             **error_responses(401, 404),
+            406: OpenApiResponse(
+                ErrorSerializer,
+                description="The `Accept` header takes no `application/json`, which the "
+                "negotiation requires (a file's own type alone will not do): send `*/*`, or no "
+                "`Accept`, to download a file of any type.",
+            ),
         },
+        description="The file: one of the types the library stores, found from its bytes "
+        "when it was stored (images, video, audio, UTF-8 text, JSON). Local storage streams "
+        "it; object storage answers 302 to a signed URL.",
     )
     def get(self, request: Request, asset_id: str):
         asset = selectors.asset_get(user=request.user, public_id=asset_id)

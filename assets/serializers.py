@@ -67,7 +67,12 @@ class AssetSerializer(serializers.ModelSerializer):
         return asset.reviewed_by.get_username() if asset.reviewed_by_id else None
 
 
+# Not `AssetMetadata`: client generators name the model of `Asset.metadata` (a free-form
+# object) that way, and a component of the same name makes them drop `Asset` altogether.
+@extend_schema_serializer(component_name="AssetRecord")
 class AssetMetadataSerializer(serializers.Serializer):
+    """An asset, its sidecar as stored beside the file, and every version of its slot."""
+
     asset = AssetSerializer()
     sidecar = serializers.DictField(help_text="The `{assetId}_metadata.json` beside the file.")
     versions = AssetSerializer(many=True)
