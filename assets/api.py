@@ -4,7 +4,7 @@ and a client's own images attached as portraits and storyboards."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import FileResponse, HttpResponseRedirect, QueryDict
 from djangorestframework_camel_case.util import underscoreize
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -119,8 +119,10 @@ class AssetUploadView(APIView):
             raise PayloadTooLarge(
                 f"The upload is {length} bytes; the limit is {settings.UPLOAD_MAX_BYTES}."
             )
-        # Multipart is not camelCase-parsed as JSON is: `dramaId` reads as `drama_id`.
-        fields = underscoreize(request.data.dict())
+        # Multipart is not camelCase-parsed as JSON is: `dramaId` reads as `drama_id`. A body
+        # with no content type at all parses as an empty dict: the file is then missing.
+        form = request.data
+        fields = underscoreize(form.dict() if isinstance(form, QueryDict) else {})
         data = validated(UploadInput, fields | dict(request.FILES.items()))
         asset = services.asset_upload(
             owner=request.user,

@@ -784,3 +784,10 @@ def test_it_refuses_to_improve_a_drama_whose_script_is_still_being_written(api):
     assert_refused(critique, 409)
     assert data_state() == before
     assert Job.objects.filter(drama__public_id=accepted["dramaId"]).count() == 1
+
+
+def test_an_upload_with_no_body_at_all_says_the_file_is_missing(api):
+    response = api.generic("POST", "/asset-library/upload", "", content_type="")
+
+    assert response.status_code == 400
+    assert "file" in response.json()["error"]["details"]
