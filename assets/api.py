@@ -29,7 +29,7 @@ from assets.serializers import (
 )
 from assets.storage import is_object_storage, read_sidecar, signed_url
 from dramaplatform.api import (
-    ErrorSerializer,
+    AnyAccept,
     Pagination,
     error_responses,
     paginated,
@@ -109,7 +109,8 @@ class AssetUploadView(APIView):
         request={"multipart/form-data": UploadInput},
         responses={201: AssetSerializer, **error_responses(400, 401, 403, 404, 413, 415)},
         description="Uploads a file. Its type is found from its bytes; a name or a declared "
-        "`type` that contradicts the content is refused with 415, a damaged image with 400.\n\n"
+        "`type` that contradicts the content is refused with 415, a file that does not decode "
+        "(image, video or sound) with 400.\n\n"
         "With `dramaId` and `characterId` (or `episodeId` and `sceneId`) the image goes "
         f"straight to that target instead of the library. {OWN_MEDIA}",
     )
@@ -195,6 +196,10 @@ DOWNLOAD_HEADERS = [
 
 
 class AssetDetailView(APIView):
+    # The file whatever the client accepts (an <img> tag's, a player's, `image/png` alone);
+    # errors in JSON.
+    content_negotiation_class = AnyAccept
+
     @extend_schema(
         operation_id="asset_library_download",
         parameters=DOWNLOAD_HEADERS,
@@ -205,12 +210,6 @@ class AssetDetailView(APIView):
                 "of the file, which serves it with its content type."
             ),
             **error_responses(401, 404),
-            406: OpenApiResponse(
-                ErrorSerializer,
-                description="The `Accept` header takes no `application/json`, which the "
-                "negotiation requires (a file's own type alone will not do): send `*/*`, or no "
-                "`Accept`, to download a file of any type.",
-            ),
         },
         description="The file: one of the types the library stores, found from its bytes "
         "when it was stored (images, video, audio, UTF-8 text, JSON). Local storage streams "

@@ -15,7 +15,7 @@ import time
 
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 
-from assets.models import Asset
+from assets import selectors
 from assets.storage import SignedFileSystemStorage, media_storage, media_url_problem
 from dramaplatform.api import error_body
 
@@ -36,7 +36,7 @@ def media_file(request: HttpRequest, name: str) -> HttpResponse:
     token = request.GET.get("sig", "")
     if problem := media_url_problem(name, token):
         return _error(403, problem)
-    asset = _asset_at(name)
+    asset = selectors.asset_with_file(name)
     if asset is None:
         return _error(404, "No asset file at this address.")
     try:
@@ -64,17 +64,6 @@ def media_file(request: HttpRequest, name: str) -> HttpResponse:
     left = max(int(token.partition(".")[0]) - int(time.time()), 0)
     response["Cache-Control"] = f"private, max-age={left}"
     return response
-
-
-def _asset_at(name: str) -> Asset | None:
-    """The asset whose file is `name` (`…/assets/{asset_id}.{ext}`): a sidecar
-    (`{asset_id}_metadata.json`) or a file left behind by no row has none."""
-    stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    return (
-        Asset.objects.filter(public_id=stem, file=name)
-        .only("public_id", "file", "filename", "content_type")
-        .first()
-    )
 
 
 def _byte_range(header: str, size: int) -> tuple[int, int] | str | None:

@@ -144,3 +144,14 @@ def scene_with_assets(*, episode: Episode, key: str) -> Scene:
     scene = script.scene_get(episode=episode, key=key)
     with_current_assets([scene])
     return scene
+
+
+def asset_with_file(name: str) -> Asset | None:
+    """The asset whose file is `name` (`…/assets/{asset_id}.{ext}`): a sidecar
+    (`{asset_id}_metadata.json`) or a file left behind by no row has none."""
+    stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return (
+        Asset.objects.filter(public_id=stem, file=name)
+        .only("public_id", "file", "filename", "content_type")
+        .first()
+    )

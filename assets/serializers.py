@@ -25,7 +25,9 @@ class AssetSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id")
     key = serializers.CharField(source="file.name")
     url = serializers.SerializerMethodField(
-        help_text="Where to fetch the file now: a short-lived signed URL on object storage."
+        help_text="Where to fetch the file now, without a key (in an <img> or <video> tag): a "
+        "signed URL that expires (MEDIA_URL_SECONDS on local files, SIGNED_URL_SECONDS on "
+        "object storage)."
     )
     download_url = serializers.SerializerMethodField(
         help_text="The API path that serves (or redirects to) the file."

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, JsonResponse
 from djangorestframework_camel_case.util import underscoreize
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, pagination, serializers
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
@@ -33,6 +34,17 @@ CODES = {
     415: "unsupported_media_type",
     429: "throttled",
 }
+
+
+class AnyAccept(BaseContentNegotiation):
+    """For views that answer in one format whatever the Accept header says (a file download,
+    the schema): the view's first renderer, never 406."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
 def error_body(status_code: int, message: str, details: object = None, code: str = "") -> dict:

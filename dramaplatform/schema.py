@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from drf_spectacular.renderers import OpenApiJsonRenderer2, OpenApiYamlRenderer2
 from drf_spectacular.views import SpectacularAPIView
-from rest_framework.negotiation import BaseContentNegotiation
+
+from dramaplatform.api import AnyAccept
 
 
 def premise_excludes_script(result: dict, generator, request, public) -> dict:
@@ -19,26 +20,16 @@ def premise_excludes_script(result: dict, generator, request, public) -> dict:
     return result
 
 
-class _FirstRenderer(BaseContentNegotiation):
-    """Answers in the view's one format whatever the client's Accept header says."""
-
-    def select_parser(self, request, parsers):
-        return parsers[0] if parsers else None
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-
 class JsonSchemaView(SpectacularAPIView):
     """`/openapi.json`: JSON (`application/json`) to every client: a fuzzer, a code
     generator, curl without headers."""
 
     renderer_classes = [OpenApiJsonRenderer2]
-    content_negotiation_class = _FirstRenderer
+    content_negotiation_class = AnyAccept
 
 
 class YamlSchemaView(SpectacularAPIView):
     """`/openapi.yaml`: the same schema in YAML (`application/yaml`)."""
 
     renderer_classes = [OpenApiYamlRenderer2]
-    content_negotiation_class = _FirstRenderer
+    content_negotiation_class = AnyAccept
