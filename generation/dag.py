@@ -304,6 +304,8 @@ class Plan:
     edges: dict[Key, list[Key]]
     # Each node's estimated seconds of work on the longest chain from it to the run's end.
     priority: dict[Key, int] = field(default_factory=dict)
+    # Nodes made again although satisfied (a regenerate), and what depends on them.
+    remade: set[Key] = field(default_factory=set)
 
     def cost_by_provider(self) -> dict[str, float | None]:
         costs: dict[str, float | None] = {}
@@ -355,10 +357,15 @@ def plan(
     key: str | None = None,
     kinds: list[str] | None = None,
     force: bool = False,
+    remake: set[Key] | None = None,
 ) -> Plan:
     """The nodes a run makes: the scope's (of the chosen kinds) that are not satisfied, or all
-    of them with `force`, plus whatever they wait for that is not made yet."""
+    of them with `force`, plus whatever they wait for that is not made yet. The nodes in
+    `remake` and everything that depends on them are made again, satisfied or not."""
     graph = drama_graph(drama)
+    remade = (set(remake) | dependants_of(graph, set(remake))) if remake else set()
+    for k in remade:
+        graph[k].satisfied = False
     chosen = expand_kinds(kinds)
     roots = [k for k in scope_roots(graph, scope=scope, key=key, drama=drama)
              if chosen is None or k[0] in chosen]  # fmt: skip
@@ -373,7 +380,18 @@ def plan(
         pending.extend(i for i in graph[k].inputs if i in graph and not graph[i].satisfied)
     ordered = [n for k, n in graph.items() if k in make]
     edges = {n.key: [i for i in n.inputs if i in make] for n in ordered}
-    return Plan(to_make=ordered, satisfied=satisfied, edges=edges, priority=chains(ordered, edges))
+    return Plan(to_make=ordered, satisfied=satisfied, edges=edges, priority=chains(ordered, edges),
+                remade=remade)  # fmt: skip
+
+
+def dependants_of(graph: dict[Key, Node], keys: set[Key]) -> set[Key]:
+    """Every node that waits, directly or not, on one of `keys`."""
+    found: set[Key] = set()
+    frontier = set(keys)
+    while frontier:
+        frontier = {n.key for n in graph.values() if frontier & set(n.inputs)} - found
+        found |= frontier
+    return found
 
 
 def chains(ordered: list[Node], edges: dict[Key, list[Key]]) -> dict[Key, int]:

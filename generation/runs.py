@@ -17,6 +17,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from assets.models import Asset
+from assets.services import asset_edit
 from dramaplatform.errors import Conflict
 from dramas import services as drama_services
 from dramas.models import Drama
@@ -84,15 +85,17 @@ def run_start(
     key: str | None = None,
     kinds: list[str] | None = None,
     force: bool = False,
+    remake: set | None = None,
 ) -> Job:
-    """Plans the run and queues the nodes that can start; 409 while another run is going."""
+    """Plans the run and queues the nodes that can start; 409 while another run is going.
+    `remake`: nodes to make again with what depends on them (see `run_regenerate`)."""
     # One run at a time per drama: the row lock orders two requests that arrive together.
     drama = Drama.objects.select_for_update().get(pk=drama.pk)
     drama_services.require_script(drama=drama)
     running = active_run(drama)
     if running is not None:
         raise RunInProgress(running)
-    p = dag.plan(drama, scope=scope, key=key, kinds=kinds, force=force)
+    p = dag.plan(drama, scope=scope, key=key, kinds=kinds, force=force, remake=remake)
     options = {"scope": scope, "key": key, "kinds": kinds or [], "force": force,
                "scheduling": settings.DAG_SCHEDULING}  # fmt: skip
     run = Job.objects.create(
@@ -105,7 +108,10 @@ def run_start(
         started_at=Now(),
         max_attempts=1,
     )
-    children = [_node_job(run, n, force=force, priority=p.priority[n.key]) for n in p.to_make]
+    children = [
+        _node_job(run, n, force=force or n.key in p.remade, priority=p.priority[n.key])
+        for n in p.to_make
+    ]
     children += [_satisfied_job(run, n) for n in p.satisfied]
     Job.objects.bulk_create(children)
     by_key = {(c.node, c.target_key): c for c in children}
@@ -122,6 +128,37 @@ def run_start(
         (c.node, c.target_key)]])  # fmt: skip
     _maybe_end(run)
     return run
+
+
+# What "regenerate" on an entity makes again: its own nodes (then what depends on them).
+REGENERATED = {
+    "character": (Job.Node.PORTRAIT, Job.Node.AUDITION),
+    "scene": (Job.Node.STORYBOARD, Job.Node.CLIP),
+    "episode": (Job.Node.EPISODE_CUT,),
+}
+
+
+@transaction.atomic
+def run_regenerate(
+    *, drama: Drama, target_type: str, key: str, node: str = "", prompt: str = ""
+) -> Job:
+    """Makes an entity's media again (or only `node` of it), and everything that depends on
+    it; the rest of the drama is kept. With `prompt`, that node is first given the edited
+    prompt (on its current asset, as an edit through the API would), which it makes from now
+    on. 409 while another run of the drama is going."""
+    nodes = (node,) if node else REGENERATED.get(target_type, ())
+    if not nodes or (node and dag.TARGET.get(node) != target_type):
+        raise dag.PlanError(f"nothing to regenerate on a {target_type} as {node or 'a whole'}")
+    graph = dag.drama_graph(drama)
+    keys = {(n, key) for n in nodes if (n, key) in graph}
+    if not keys:
+        raise dag.PlanError(f"the drama has no {target_type} {key!r}")
+    if prompt:
+        first = graph[sorted(keys, key=lambda k: dag.LEVEL[k[0]])[0]]
+        if first.current is None:
+            raise dag.PlanError(f"the {first.node} of {key} is not made yet: nothing to edit")
+        asset_edit(asset=first.current, data={"prompt": prompt})
+    return run_start(drama=drama, remake=keys)
 
 
 def plan_counts(p: dag.Plan) -> dict:

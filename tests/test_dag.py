@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from assets.models import Asset
 from dramas.models import Drama
-from generation import dag, slots, tasks
+from generation import dag, runs, slots, tasks
 from generation.assembly import probe_duration
 from generation.models import Job
 from generation.providers.base import ProviderError
@@ -531,3 +531,49 @@ def test_a_nodes_task_costs_a_fixed_number_of_queries(api, settings):
         run.refresh_from_db()
     assert run.status == Job.Status.COMPLETED
     assert counted == NODE_TASK_QUERIES
+
+
+# ---------------------------------------------------------------- regenerate where you look
+def test_regenerating_a_scene_remakes_its_nodes_and_its_cut_only(api, calls):
+    drama = small_drama(api, episodes=2, scenes=2, characters=2)
+    drain(generate(api, drama["id"])["id"])
+    calls.clear()
+    row = Drama.objects.get(public_id=drama["id"])
+
+    run = runs.run_regenerate(drama=row, target_type="scene", key="sc_01_02")
+    drain(run.public_id)
+
+    made = {
+        (n.node, n.target_key) for n in nodes_of(run.public_id) if not n.metadata.get("satisfied")
+    }
+    assert made == {("storyboard", "sc_01_02"), ("clip", "sc_01_02"), ("episode_cut", "ep_01")}
+    assert calls == {"storyboard": 1, "video": 1}
+
+
+def test_regenerating_with_an_edited_prompt_makes_the_node_from_it(api, calls):
+    drama = small_drama(api, episodes=1, scenes=2, characters=2)
+    drain(generate(api, drama["id"])["id"])
+    calls.clear()
+    row = Drama.objects.get(public_id=drama["id"])
+
+    run = runs.run_regenerate(drama=row, target_type="scene", key="sc_01_01",
+                              node="storyboard", prompt="A rooftop at dawn, rain")  # fmt: skip
+    drain(run.public_id)
+
+    board = Asset.objects.get(scene__key="sc_01_01", kind="storyboard", is_current=True)
+    assert board.prompt == "A rooftop at dawn, rain" and board.version == 2
+    assert calls == {"storyboard": 1, "video": 1}
+    assert Job.objects.get(public_id=run.public_id).status == Job.Status.COMPLETED
+
+
+def test_regenerate_refuses_what_the_drama_does_not_have(api):
+    drama = small_drama(api)
+    row = Drama.objects.get(public_id=drama["id"])
+
+    with pytest.raises(dag.PlanError):
+        runs.run_regenerate(drama=row, target_type="scene", key="sc_09_09")
+    with pytest.raises(dag.PlanError):
+        runs.run_regenerate(drama=row, target_type="scene", key="sc_01_01", node="portrait")
+    with pytest.raises(dag.PlanError):  # nothing made yet to carry an edited prompt
+        runs.run_regenerate(drama=row, target_type="scene", key="sc_01_01", prompt="New")
+    assert not Job.objects.filter(kind=Job.Kind.DAG).exists()
