@@ -118,6 +118,17 @@ class Asset(models.Model):
         return f"{self.public_id} {self.kind} v{self.version}"
 
 
+class ModerationItem(Asset):
+    """An asset as the moderation queue shows it: the queue's own admin page, no table and no
+    permissions of its own, since the queue is open to whoever may moderate assets."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "moderation item"
+        verbose_name_plural = "moderation queue"
+        default_permissions = ()
+
+
 # The slots a client's own image may fill, by the entity they belong to: a character's
 # portrait, a scene's storyboard (see assets.services.asset_attach).
 OWN_MEDIA_KINDS = {"character": Asset.Kind.PORTRAIT, "scene": Asset.Kind.STORYBOARD}

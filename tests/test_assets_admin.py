@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 
 from assets.models import Asset
-from assets.services import AssetContent, asset_store
+from assets.services import AssetContent, asset_approve, asset_store
 from tests.test_assets import png
 
 pytestmark = pytest.mark.django_db
@@ -42,17 +42,20 @@ def staff_only(django_user_model):
     return user
 
 
-def test_the_admin_lists_pending_assets_first_with_previews(client, user, staff_moderator):
-    approved = _stored(user, "first")
-    approved.review_status = Asset.Review.APPROVED
-    approved.save(update_fields=["review_status"])
-    pending = _stored(user, "second")
+def test_the_queue_lists_pending_assets_first_with_previews(client, user, staff_moderator):
+    pending = _stored(user, "first")
+    approved = _stored(user, "second")
+    asset_approve(asset=approved, reviewer=staff_moderator)
     client.force_login(staff_moderator)
 
-    page = client.get("/admin/assets/asset/").content.decode()
+    queue = client.get("/admin/assets/moderationitem/").content.decode()
+    library = client.get("/admin/assets/asset/").content.decode()
 
-    assert page.index(pending.public_id) < page.index(approved.public_id)
-    assert f'<img src="{pending.file.url}"' in page
+    # The queue puts what waits first; the library shows the newest first.
+    assert queue.index(pending.public_id) < queue.index(approved.public_id)
+    assert library.index(approved.public_id) < library.index(pending.public_id)
+    assert f'<img src="{pending.file.url}"' in queue
+    assert f'<img src="{pending.file.url}"' in library
 
 
 def test_a_moderator_approves_and_rejects_from_the_admin(client, user, staff_moderator,
@@ -98,4 +101,6 @@ def test_the_change_page_shows_the_version_history(client, user, staff_moderator
 
     page = client.get(f"/admin/assets/asset/{asset.pk}/change/").content.decode()
 
-    assert "v1 (current)" in page
+    versions = page.split('id="asset-versions"', 1)[1].split("</fieldset>", 1)[0]
+    assert "<strong>v1</strong>" in versions
+    assert '<span class="current-badge">current</span>' in versions
