@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from dramaplatform.errors import NotFound
@@ -76,3 +77,39 @@ def run_progress(*, job: Job) -> dict | None:
         "estimated_cost_usd": job.metadata.get("estimatedCostUsd"),
         "eta_seconds": eta,
     }
+
+
+# What a run's page reads of each node.
+NODE_FIELDS = ("id", "public_id", "parent", "drama", "kind", "node", "target_type", "target_key",
+               "provider", "status", "level", "attempts", "max_attempts", "error", "metadata",
+               "released_at", "started_at", "completed_at")  # fmt: skip
+
+
+def run_nodes(*, run: Job) -> list[Job]:
+    """A run's nodes in the order they are shown: by level, then by kind and target, with what
+    the run's page reads (one query)."""
+    order = {n: i for i, n in enumerate(Job.Node.values)}
+    nodes = list(run.children.only(*NODE_FIELDS))
+    nodes.sort(key=lambda n: (n.level, order.get(n.node, len(order)), n.target_key, n.pk))
+    return nodes
+
+
+def _children_count(**filters) -> Coalesce:
+    counted = (
+        Job.objects.filter(parent=OuterRef("pk"), **filters)
+        .order_by()
+        .values("parent")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def with_run_progress(jobs: QuerySet[Job]) -> QuerySet[Job]:
+    """Annotates `run_total`, `run_finished` and `run_failed` (nodes) on each job, computed in
+    the same query and only for the rows it returns; 0 for jobs that are not runs."""
+    return jobs.annotate(
+        run_total=_children_count(),
+        run_finished=_children_count(status__in=Job.FINISHED),
+        run_failed=_children_count(status=Job.Status.FAILED),
+    )

@@ -93,8 +93,10 @@ def test_the_drama_admin_starts_a_run_an_improve_and_a_critique(api, admin_clien
     admin_client.post(
         dramas, {"action": "improve", "_selected_action": [pk], "feedback": "More tension."}
     )
-    admin_client.post(dramas, {"action": "generate", "_selected_action": [pk]})
-    again = admin_client.post(dramas, {"action": "generate", "_selected_action": [pk]}, follow=True)
+    # "post": the confirmation after the plan and its cost, as the button sends it.
+    confirmed = {"action": "generate", "_selected_action": [pk], "post": "yes"}
+    admin_client.post(dramas, confirmed)
+    again = admin_client.post(dramas, confirmed, follow=True)
 
     kinds = sorted(Job.objects.filter(parent=None).values_list("kind", flat=True))
     assert kinds == ["critique", "dag", "improve"]
