@@ -8,6 +8,12 @@ from dramas import services
 from dramas.models import Character, DialogueLine, Drama, Episode, Scene
 
 
+def _choose_from(field, queryset) -> None:
+    """The field offers these rows, read once for the whole formset (not once per row)."""
+    field.queryset = queryset
+    field.choices = list(field.choices)
+
+
 class CharacterInline(admin.TabularInline):
     model = Character
     extra = 0
@@ -26,12 +32,32 @@ class SceneInline(admin.TabularInline):
     extra = 0
     fields = ("key", "episode", "number", "title", "location", "time_of_day")
     show_change_link = True
+    ordering = ("episode__number", "number")
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
         if obj is not None:
-            formset.form.base_fields["episode"].queryset = obj.episodes.all()
+            # On a drama's page or an episode's: the episodes of that drama.
+            drama = obj if isinstance(obj, Drama) else obj.drama
+            _choose_from(formset.form.base_fields["episode"], drama.episodes.all())
         return formset
+
+
+class BumpsTheDramaVersion:
+    """An admin edit is a write like any other: it moves the drama's version, so API clients
+    holding the old ETag get 412 instead of overwriting it."""
+
+    def drama_of(self, obj):
+        return obj.drama
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        services.drama_bump_version(drama=self.drama_of(form.instance))
+
+    def delete_model(self, request, obj) -> None:
+        drama = self.drama_of(obj)
+        super().delete_model(request, obj)
+        services.drama_bump_version(drama=drama)
 
 
 @admin.register(Drama)
@@ -46,8 +72,7 @@ class DramaAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
-        # An admin edit is a write like any other: it moves the version, so API clients
-        # holding the old ETag get 412 instead of overwriting it.
+        # An admin edit moves the version too (see BumpsTheDramaVersion).
         if change:
             services.drama_bump_version(drama=form.instance)
 
@@ -60,12 +85,12 @@ class DialogueInline(admin.TabularInline):
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
         if obj is not None:
-            formset.form.base_fields["character"].queryset = obj.drama.characters.all()
+            _choose_from(formset.form.base_fields["character"], obj.drama.characters.all())
         return formset
 
 
 @admin.register(Scene)
-class SceneAdmin(admin.ModelAdmin):
+class SceneAdmin(BumpsTheDramaVersion, admin.ModelAdmin):
     list_display = ("key", "title", "drama", "episode", "number")
     list_select_related = ("drama", "episode")
     search_fields = ("key", "title", "drama__title")
@@ -81,7 +106,7 @@ class SceneAdmin(admin.ModelAdmin):
 
 
 @admin.register(Character)
-class CharacterAdmin(admin.ModelAdmin):
+class CharacterAdmin(BumpsTheDramaVersion, admin.ModelAdmin):
     list_display = ("key", "name", "role", "drama")
     list_select_related = ("drama",)
     search_fields = ("key", "name", "drama__title")
@@ -89,7 +114,7 @@ class CharacterAdmin(admin.ModelAdmin):
 
 
 @admin.register(Episode)
-class EpisodeAdmin(admin.ModelAdmin):
+class EpisodeAdmin(BumpsTheDramaVersion, admin.ModelAdmin):
     list_display = ("key", "number", "title", "drama")
     list_select_related = ("drama",)
     search_fields = ("key", "title", "drama__title")
@@ -98,7 +123,10 @@ class EpisodeAdmin(admin.ModelAdmin):
 
 
 @admin.register(DialogueLine)
-class DialogueLineAdmin(admin.ModelAdmin):
+class DialogueLineAdmin(BumpsTheDramaVersion, admin.ModelAdmin):
     list_display = ("scene", "order", "character", "line")
     list_select_related = ("scene", "character")
     raw_id_fields = ("scene", "character")
+
+    def drama_of(self, obj):
+        return obj.scene.drama

@@ -684,11 +684,16 @@ class AssetAdmin(RegenerateAdmin, asset_admin.AssetAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Asset | None = None):
         fields = tuple(super().get_readonly_fields(request, obj))
-        return fields if obj is None else (*fields, "regenerate")
+        # Only for who may use it: a moderator reviews, and does not start runs.
+        if obj is None or not self.has_change_permission(request, obj):
+            return fields
+        return (*fields, "regenerate")
 
     def get_fieldsets(self, request: HttpRequest, obj: Asset | None = None):
         fieldsets = list(super().get_fieldsets(request, obj))
-        if obj is None or any("regenerate" in _flat(o["fields"]) for _, o in fieldsets):
+        if "regenerate" not in self.get_readonly_fields(request, obj) or any(
+            "regenerate" in _flat(o["fields"]) for _, o in fieldsets
+        ):
             return fieldsets
         return [*fieldsets, ("Generation", {"fields": ("regenerate",)})]
 

@@ -154,6 +154,12 @@ def run_regenerate(
     if not keys:
         raise dag.PlanError(f"the drama has no {target_type} {key!r}")
     if prompt:
+        # Refused before anything is edited: the edit writes the asset's sidecar file too,
+        # which no rollback takes back. The row lock orders two requests that come together.
+        locked = Drama.objects.select_for_update().get(pk=drama.pk)
+        running = active_run(locked)
+        if running is not None:
+            raise RunInProgress(running)
         first = graph[sorted(keys, key=lambda k: dag.LEVEL[k[0]])[0]]
         if first.current is None:
             raise dag.PlanError(f"the {first.node} of {key} is not made yet: nothing to edit")

@@ -605,3 +605,29 @@ def test_staff_see_the_dramas_runs_and_a_dramas_media_in_a_browser(browser_page,
     run = Job.objects.filter(drama=drama, kind=Job.Kind.DAG).latest("id")
     assert _made(run) == {("storyboard", "sc_01_02"), ("clip", "sc_01_02"),
                           ("episode_cut", "ep_01")}  # fmt: skip
+
+
+def test_an_episodes_page_opens_with_its_scenes_inline(api, admin_client):
+    drama = _drama(api, episodes=2, scenes=2)
+    episode = drama.episodes.get(key="ep_02")
+
+    response = admin_client.get(f"/admin/dramas/episode/{episode.pk}/change/")
+
+    assert response.status_code == 200
+    offered = response.context["inline_admin_formsets"][0].formset.form.base_fields["episode"]
+    assert {e.key for e in offered.queryset} == {"ep_01", "ep_02"}
+
+
+def test_editing_a_character_in_the_admin_moves_the_dramas_version(api, admin_client):
+    drama = _drama(api)
+    character = drama.characters.get(key="char_001")
+    page = f"/admin/dramas/character/{character.pk}/change/"
+    form = _change_form_data(admin_client.get(page))
+
+    response = admin_client.post(page, {**form, "name": "Renamed"})
+
+    assert response.status_code == 302
+    before = drama.version
+    drama.refresh_from_db()
+    assert drama.version == before + 1
+    assert api.get(f"/dramas/{drama.public_id}").json()["characters"][0]["name"] == "Renamed"

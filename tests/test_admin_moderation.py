@@ -614,3 +614,13 @@ def test_a_moderator_works_the_queue_in_a_browser(page, dev_server, client_for, 
     assert record(api, video)["asset"]["reviewStatus"] == "pending_review"
     versions = {v["version"]: v["isCurrent"] for v in record(api, newer)["versions"]}
     assert versions == {1: True, 2: False}
+
+
+def test_a_moderator_is_not_offered_regenerate_on_an_asset(client, drama, moderator, producer):
+    asset = portrait(drama)
+    page = f"/admin/assets/asset/{asset.pk}/change/"
+
+    as_moderator = html(logged_in(client, moderator).get(page))
+    assert "Approve" in as_moderator and "Regenerate this" not in as_moderator
+    assert client.get(f"/admin/assets/asset/{asset.pk}/regenerate/").status_code == 403
+    assert "Regenerate this" in html(logged_in(client, producer).get(page))

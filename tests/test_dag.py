@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -577,3 +578,22 @@ def test_regenerate_refuses_what_the_drama_does_not_have(api):
     with pytest.raises(dag.PlanError):  # nothing made yet to carry an edited prompt
         runs.run_regenerate(drama=row, target_type="scene", key="sc_01_01", prompt="New")
     assert not Job.objects.filter(kind=Job.Kind.DAG).exists()
+
+
+def test_regenerate_with_a_prompt_edits_nothing_while_a_run_is_going(api):
+    drama = small_drama(api, episodes=1, scenes=1, characters=1)
+    drain(generate(api, drama["id"])["id"])
+    row = Drama.objects.get(public_id=drama["id"])
+    board = Asset.objects.get(scene__key="sc_01_01", kind="storyboard", is_current=True)
+    sidecar = Path(settings.MEDIA_ROOT, board.file.name).with_name(
+        f"{board.public_id}_metadata.json"
+    )
+    before = sidecar.read_bytes()
+    generate(api, drama["id"], force=True)
+
+    with pytest.raises(runs.RunInProgress):
+        runs.run_regenerate(drama=row, target_type="scene", key="sc_01_01",
+                            node="storyboard", prompt="Another prompt")  # fmt: skip
+
+    board.refresh_from_db()
+    assert board.prompt != "Another prompt" and sidecar.read_bytes() == before
