@@ -618,9 +618,9 @@ def test_a_moderator_works_the_queue_in_a_browser(page, dev_server, client_for, 
 
 def test_a_moderator_is_not_offered_regenerate_on_an_asset(client, drama, moderator, producer):
     asset = portrait(drama)
-    page = f"/admin/assets/asset/{asset.pk}/change/"
+    change = f"/admin/assets/asset/{asset.pk}/change/"
 
-    as_moderator = html(logged_in(client, moderator).get(page))
+    as_moderator = html(logged_in(client, moderator).get(change))
     assert "Approve" in as_moderator and "Regenerate this" not in as_moderator
     assert client.get(f"/admin/assets/asset/{asset.pk}/regenerate/").status_code == 403
-    assert "Regenerate this" in html(logged_in(client, producer).get(page))
+    assert "Regenerate this" in html(logged_in(client, producer).get(change))
