@@ -22,9 +22,12 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 
+# Sets up, makes the sample drama end to end (once: a second run reuses it), then serves the
+# admin, the API, /docs and the viewer with a worker, and prints their addresses.
 run: setup
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py bootstrap_admin --url http://127.0.0.1:$(PORT)
+	$(PY) manage.py bootstrap_admin --url http://127.0.0.1:$(PORT) > /dev/null
+	$(PY) manage.py sample
 	bash bin/run-dev $(PORT)
 
 test: setup $(CHROMIUM)

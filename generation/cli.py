@@ -219,6 +219,7 @@ class Follower:
     def _follow(self, job: Job, *, timeout: float | None, line) -> None:
         deadline = None if timeout is None else time.monotonic() + timeout
         drama = job.drama
+        self._last_line, self._last_at = "", 0.0
         while True:
             job.refresh_from_db()
             ended = job.status not in Job.ACTIVE
