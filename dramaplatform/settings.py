@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "dramas",
     "generation",
     "assets",
+    "viewer",
 ]
 
 MIDDLEWARE = [

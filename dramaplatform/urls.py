@@ -16,7 +16,8 @@ handler500 = "dramaplatform.api.json_500"
 
 # Each app owns its endpoints; named here, not imported, as settings import no app.
 urlpatterns = [
-    path("", RedirectView.as_view(url="/docs", permanent=False)),
+    path("", RedirectView.as_view(url="/watch/", permanent=False)),
+    path("watch/", include("viewer.urls")),
     # Before the admin's own URLs, which would answer 404 for it.
     path("admin/dramas/drama/from-premise/", include("generation.admin_premise")),
     path("admin/", admin.site.urls),
