@@ -38,22 +38,23 @@ def dumps(document: Any) -> str:
 
 
 # ---------------------------------------------------------------- doing the work here
-def work_one(*, drama: Drama) -> bool:
-    """Runs one due job of the drama in this process, most urgent first; False when none is
-    due. A job that raised is failed by the task (which keeps the error): following goes on."""
-    job_id = (
+def next_due(*, drama: Drama) -> Job | None:
+    """The drama's most urgent job that a worker could take now."""
+    return (
         Job.objects.filter(claimable(), drama=drama)
         .order_by("-priority", "id")
-        .values_list("pk", flat=True)
+        .only("id", "public_id", "kind", "node", "target_key")
         .first()
     )
-    if job_id is None:
-        return False
+
+
+def work_one(job: Job) -> None:
+    """Runs the job in this process, as a worker's task would. A job that raised is failed by
+    the task (which keeps the error): following goes on."""
     try:
-        tasks.run_job(job_id)
+        tasks.run_job(job.pk)
     except Exception:
-        logger.exception("job %s raised; it is failed and the run goes on", job_id)
-    return True
+        logger.exception("job %s raised; it is failed and the run goes on", job.public_id)
 
 
 # ---------------------------------------------------------------- reading a run
@@ -230,8 +231,13 @@ class Follower:
                 self._show(line() + "  (waiting for storyboard approval in the admin)", force=True)
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"{job.public_id} is still {job.status}")
-            if not (self.work_here and work_one(drama=drama)):
+            due = next_due(drama=drama) if self.work_here else None
+            if due is None:
                 time.sleep(POLL)
+                continue
+            if due.node:  # the node made here is the one in flight
+                self._show(f"{line()}  | making {due.node} {due.target_key}")
+            work_one(due)
         if self.tty and not self.quiet:
             self.out.write("")  # end the line rewritten in place
 
