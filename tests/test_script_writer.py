@@ -228,20 +228,25 @@ def test_it_writes_a_different_drama_for_a_different_option(change):
     assert changed["characters"] != base["characters"] or ids(changed) != ids(base)
 
 
-def test_it_sets_scenes_in_the_locations_of_the_genre():
+def test_it_sets_scenes_in_the_locations_of_the_genre_and_the_premise():
     script = sized(3, 3, 3, genre="Romance")
 
     assert script["genre"] == "Romance"
     assert script["tone"] == GENRES["romance"]["tone"]
-    assert {s["location"] for s in scenes_of(script)} <= set(GENRES["romance"]["locations"])
+    # The premise's restaurant, and the rest from the romance palette.
+    locations = {s["location"] for s in scenes_of(script)}
+    assert "restaurant" in locations
+    assert locations - {"restaurant"} <= set(GENRES["romance"]["locations"])
 
 
-def test_it_falls_back_to_the_default_palette_for_an_unknown_genre_but_keeps_its_name():
+def test_it_takes_the_palette_from_the_premise_for_an_unknown_genre_but_keeps_its_name():
     script = sized(3, 2, 3, genre="space opera", tone="wry")
 
     assert script["genre"] == "space opera"
     assert script["tone"] == "wry"
-    assert {s["location"] for s in scenes_of(script)} <= set(GENRES["thriller"]["locations"])
+    # "space" points to science fiction.
+    locations = {s["location"] for s in scenes_of(script)} - {"restaurant"}
+    assert locations <= set(GENRES["science fiction"]["locations"])
 
 
 def test_it_labels_the_drama_as_an_offline_preview():

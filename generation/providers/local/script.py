@@ -1,9 +1,12 @@
-"""The offline script writer: a deterministic drama from a premise, with no network.
+"""The offline script writer: a deterministic drama shaped by its premise, with no network.
 
-Same premise and options give the same drama, so demos and tests are repeatable. It honours
-the requested size exactly, and every scene has characters and dialogue that reference real
-characters. Critique comes from checks of the script's structure, and improve rewrites the
-script to fix what those checks find and to carry the feedback.
+Same premise and options give the same drama, so demos and tests are repeatable. The premise is
+read (`premise.read`) for its genre, its people and how they are related, its places and what
+the fight is about; those make the cast, the scenes' locations, the title and the logline, and
+each scene's dialogue carries its beat of the episode. It honours the requested size exactly,
+and every scene has characters and dialogue that reference real characters. Critique comes
+from checks of the script's structure, and improve rewrites the script to fix what those
+checks find and to carry the feedback.
 """
 
 from __future__ import annotations
@@ -19,148 +22,192 @@ from collections import Counter
 from django.conf import settings
 
 from generation.providers.base import CallRecord, ScriptOptions
+from generation.providers.local import words as w
+from generation.providers.local.premise import Mention, Reading, palette_key, read
 
 OFFLINE_LABEL = "offline preview by the local provider"
+GENRES = w.GENRES
+DEFAULT_GENRE = w.DEFAULT_GENRE
+TIMES = w.TIMES
+BEATS = ["setup", "complication", "confrontation", "twist", "resolution"]
 
-FIRST_NAMES = [
-    "Ava", "Leo", "Mira", "Jonah", "Sana", "Theo", "Iris", "Mateo", "Nadia", "Felix",
-    "Yuna", "Omar", "Clara", "Ravi", "Elena", "Kai", "Noor", "Lucas", "Ines", "Hugo",
-    "Zara", "Emil", "Lena", "Dario", "Maya", "Jin", "Rosa", "Viktor", "Aiko", "Sami",
-]  # fmt: skip
-LAST_NAMES = [
-    "Hart", "Vale", "Okafor", "Lindqvist", "Moreau", "Castillo", "Tanaka", "Brandt",
-    "Quinn", "Sato", "Ferreira", "Novak", "Reyes", "Ashford", "Kline", "Duarte",
-]  # fmt: skip
-ROLES = ["protagonist", "antagonist", "love interest", "mentor", "rival", "confidant",
-         "wildcard", "sibling", "ally", "schemer"]  # fmt: skip
-HAIR = ["short black hair", "long auburn hair", "silver-streaked hair", "a sleek bob",
-        "curly dark hair", "a shaved head", "braided hair", "wavy blonde hair"]  # fmt: skip
-OUTFITS = ["a tailored charcoal suit", "a worn leather jacket", "a crisp white shirt",
-           "a red silk dress", "a hospital scrub top", "a navy trench coat",
-           "a knitted sweater", "a sharp emerald blazer"]  # fmt: skip
-TRAITS = ["guarded", "ambitious", "reckless", "loyal", "calculating", "warm", "haunted",
-          "charming", "stubborn", "secretive"]  # fmt: skip
-
-GENRES = {
-    "romance": {
-        "locations": [
-            "rooftop garden",
-            "rain-soaked street",
-            "candlelit restaurant",
-            "hotel lobby",
-            "art gallery",
-            "seaside boardwalk",
-        ],
-        "beats": [
-            "a secret is almost spoken",
-            "an old flame returns",
-            "a promise is broken",
-            "a confession is interrupted",
-            "a rival makes an offer",
-        ],
-        "tone": "heartfelt",
-    },
-    "thriller": {
-        "locations": [
-            "parking garage",
-            "abandoned warehouse",
-            "glass-walled office",
-            "subway platform",
-            "motel room",
-            "server room",
-        ],
-        "beats": [
-            "a message arrives from an unknown number",
-            "someone is being followed",
-            "evidence goes missing",
-            "an alibi falls apart",
-            "a deal turns deadly",
-        ],
-        "tone": "tense",
-    },
-    "family": {
-        "locations": [
-            "family kitchen",
-            "hospital corridor",
-            "old farmhouse porch",
-            "wedding hall",
-            "cluttered attic",
-            "school gate",
-        ],
-        "beats": [
-            "an inheritance divides the family",
-            "a long-lost sibling appears",
-            "a parent hides an illness",
-            "a wedding is called off",
-            "a letter is found",
-        ],
-        "tone": "bittersweet",
-    },
-    "revenge": {
-        "locations": [
-            "penthouse suite",
-            "boardroom",
-            "charity gala",
-            "prison visiting room",
-            "luxury car",
-            "private jet cabin",
-        ],
-        "beats": [
-            "the betrayer is unmasked",
-            "a fortune changes hands",
-            "a mask slips",
-            "an ally switches sides",
-            "a trap is sprung",
-        ],
-        "tone": "cold",
-    },
-    "comedy": {
-        "locations": [
-            "chaotic office",
-            "food truck",
-            "karaoke bar",
-            "dog park",
-            "wedding rehearsal",
-            "laundromat",
-        ],
-        "beats": [
-            "a lie snowballs",
-            "two dates are booked at once",
-            "the wrong phone is taken",
-            "a prank goes too far",
-            "a boss overhears everything",
-        ],
-        "tone": "playful",
-    },
+# What each beat of an episode sounds like: the line that opens a scene, the answers, and
+# the lines that press in between. {stake}, {thing}, {at} and {clause} come from the premise
+# and the episode; the person spoken to is named around the line.
+OPENERS = {
+    "setup": [
+        "We both want {stake}. Only one of us gets it.",
+        "I came {at} for {stake}, not for you.",
+        "You look like someone who knows what {stake} is worth.",
+        "Tell me why you care so much about {stake}.",
+        "Nobody else knows about {stake}. Keep it that way.",
+        "I didn't expect to find you {at}.",
+    ],
+    "complication": [
+        "So {clause}, and you kept it from me?",
+        "Everything changed when I heard that {clause}.",
+        "You heard it too. Now we both know that {clause}.",
+        "If {clause}, then {stake} is already slipping away.",
+        "I need to know who else has heard that {clause}.",
+    ],
+    "confrontation": [
+        "You lied to me about {stake}.",
+        "Look me in the eye and say {thing} was an accident.",
+        "I'm not leaving until you tell me the truth about {thing}.",
+        "You knew about {thing} all along, didn't you?",
+        "How long have you been lying to me about {stake}?",
+    ],
+    "twist": [
+        "Wait. I was wrong about {thing} from the start.",
+        "It was you. You were behind {thing} all along.",
+        "I found out who really wants {stake}.",
+        "Everything we believed about {thing} was a lie.",
+        "Someone planned {thing}, and it wasn't who we thought.",
+    ],
+    "resolution": [
+        "It ends tonight, one way or another.",
+        "If I let {stake} go, will you stay?",
+        "I'm choosing {stake}, even if it costs me you.",
+        "Whatever happens to {stake}, I'm not afraid of you anymore.",
+        "After {thing}, I know exactly where I stand.",
+    ],
 }
-TIMES = ["dawn", "morning", "afternoon", "dusk", "night", "late night"]
-DEFAULT_GENRE = "thriller"
-
-LINE_PATTERNS = [
-    "You knew about {topic} all along, didn't you?",
-    "I'm not leaving until you tell me the truth about {topic}.",
-    "Everything changed the night of {topic}.",
-    "If anyone finds out about {topic}, we're finished.",
-    "Look at me. This is bigger than {topic}.",
-    "I did it for you. All of it. Even {topic}.",
-    "You think {topic} is the worst of it? Wait.",
-    "Say it. Say you never cared about {topic}.",
-    "We can still fix {topic}, if you trust me.",
-    "Don't pretend {topic} was an accident.",
+ANSWERS = {
+    "setup": [
+        "Then we understand each other.",
+        "I care about {stake} more than you think.",
+        "You don't know the first thing about me.",
+        "Careful. People get hurt over {stake}.",
+        "I was here first, and I'm not leaving.",
+        "Maybe we want the same thing after all.",
+    ],
+    "complication": [
+        "I was going to tell you. I swear I was.",
+        "I kept quiet to protect {stake}.",
+        "You'd have done the same in my place.",
+        "It's worse than that, and you know it.",
+        "Who told you? Tell me who.",
+    ],
+    "confrontation": [
+        "I did what I had to do for {stake}.",
+        "You want the truth? You couldn't handle it.",
+        "Keep your voice down. They're listening.",
+        "You never asked, so I never told you.",
+        "Don't pretend you're innocent in this.",
+    ],
+    "twist": [
+        "Now you finally see it.",
+        "I never meant for you to find out like this.",
+        "Then we have a much bigger problem than {thing}.",
+        "That changes everything between us.",
+        "You weren't supposed to find that out {at}.",
+    ],
+    "resolution": [
+        "Then go, before I change my mind.",
+        "I'll be waiting when you come back.",
+        "This isn't over, and you know it.",
+        "Fine. But you owe me the truth about {thing}.",
+        "Keep {stake}. I'm keeping my word.",
+    ],
+}
+PRESSES = [
+    "Don't walk away from me.",
+    "Answer me. Just this once.",
+    "Say it, then. Say it out loud.",
+    "You always do this when it matters.",
+    "Tell me one thing about {stake} that isn't a lie.",
+    "I trusted you with {stake}.",
+    "We can still fix this, if you let me.",
+    "Then prove it, right here {at}.",
+    "Think about what {thing} means for us.",
+    "I won't lose {stake} because of you.",
 ]
-REPLY_PATTERNS = [
-    "You have no idea what I gave up.",
-    "Then maybe you never really knew me.",
-    "Keep your voice down. They're listening.",
-    "I was trying to protect you.",
-    "It's too late for apologies.",
-    "Then prove it. Tonight.",
-    "Walk away while you still can.",
-    "I never lied to you. I just didn't say everything.",
-]
+# What a scene shows, by beat: {a} and {b} are the first two of its cast.
+ACTIONS = {
+    "setup": "{a} and {b} circle each other over {stake}",
+    "complication": "{a} learns that {clause}, and {b} knew first",
+    "confrontation": "{a} confronts {b} about {stake}",
+    "twist": "{thing} turns {a} against {b}",
+    "resolution": "{a} and {b} make a choice about {stake} that cannot be undone",
+}
+ACTIONS_ALONE = {
+    "setup": "{a} takes stock of {stake}",
+    "complication": "{a} learns that {clause}",
+    "confrontation": "{a} faces the truth about {stake}",
+    "twist": "{a} finds that {thing} changes everything",
+    "resolution": "{a} makes a choice about {stake} that cannot be undone",
+}
+ROLE_LINES = {
+    "protagonist": "{first} will risk everything for {stake}.",
+    "antagonist": "{first} stands between {lead} and {stake}.",
+    "love interest": "{first} could cost {lead} everything, or save {stake}.",
+    "ally": "{first} stays loyal to {lead}, whatever it costs.",
+    "confidant": "{first} knows more about {stake} than anyone admits.",
+    "wildcard": "{first} plays every side of the fight for {stake}.",
+}
+CONFLICTS = {
+    "horror": "{lead} must survive the night and save {stake} before {opp} claims it.",
+    "fantasy": "{lead} must win {stake} before {opp} takes it by force.",
+    "science fiction": "{lead} must save {stake} before {opp} decides who lives.",
+    "crime": "{lead} must get to the bottom of {stake} before {opp} disappears for good.",
+    "thriller": "{lead} must expose {stake} before {opp} buries it.",
+    "revenge": "{lead} must take back {stake} before {opp} strikes first.",
+    "workplace comedy": "{lead} must save {stake} before {opp} takes the credit.",
+    "family drama": "{lead} must hold on to {stake} before {opp} tears it apart.",
+    "romance": "{lead} must choose between {stake} and {opp} before it is too late.",
+    "comedy": "{lead} must rescue {stake} before {opp} finds out everything.",
+    "drama": "{lead} must face {stake} before {opp} makes the choice for everyone.",
+}
+CONFLICT_ALONE = "{lead} must face {stake} before it is too late."
+# Words that stay small inside a title.
+SMALL_WORDS = {"a", "an", "the", "of", "in", "at", "on", "and", "for", "to", "from", "by",
+               "aboard", "near", "into", "or"}  # fmt: skip
+PRONOUN_STARTS = ("I ", "I'", "I,")
 
-STOPWORDS = {"a", "an", "the", "of", "and", "to", "in", "on", "for", "with", "who", "her",
-             "his", "their", "is", "at", "by", "from", "as", "that", "into", "after"}  # fmt: skip
+
+def an(word: str) -> str:
+    """`a` or `an`, by how the word sounds."""
+    low = word.lower()
+    if word[:2].isupper():  # an acronym is read letter by letter: an AI, a CEO
+        return "an" if word[0] in "AEFHILMNORSX" else "a"
+    if low.startswith(("uni", "use", "usu", "eu", "one", "once", "ur")):
+        return "a"
+    if low.startswith(("hour", "honest", "honou", "heir")):
+        return "an"
+    return "an" if low[:1] in "aeiou" else "a"
+
+
+def with_article(phrase: str) -> str:
+    return f"{an(phrase)} {phrase}"
+
+
+def capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def title_case(text: str) -> str:
+    out = []
+    for n, word in enumerate(text.split()):
+        if n and word.lower() in SMALL_WORDS:
+            out.append(word.lower())
+        elif word.isupper() and len(word) > 1:
+            out.append(word)
+        else:
+            out.append("-".join(capitalised(part) for part in word.split("-")))
+    return " ".join(out)
+
+
+def sentence(text: str) -> str:
+    """One tidy sentence: single spaces, no stray commas, a capital, a full stop."""
+    text = " ".join(text.split())
+    text = re.sub(r",\s*([,.;:!?])", r"\1", text)
+    text = re.sub(r"\s+([,.;:!?])", r"\1", text)
+    text = capitalised(text.strip())
+    return text if text[-1:] in ".!?" else f"{text}."
+
+
+def noun_shown(noun: str) -> str:
+    return {"ai": "AI", "ceo": "CEO", "hr": "HR"}.get(noun, noun)
 
 
 def _seed(*parts: object) -> int:
@@ -168,17 +215,14 @@ def _seed(*parts: object) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
-def _topic(premise: str) -> str:
-    words = [w for w in re.findall(r"[A-Za-z']+", premise.lower()) if w not in STOPWORDS]
-    return " ".join(words[-2:]) if words else "what happened"
-
-
-def _title_from(premise: str, rng: random.Random) -> str:
-    words = [w for w in re.findall(r"[A-Za-z']+", premise) if w.lower() not in STOPWORDS]
-    core = " ".join(w.capitalize() for w in words[:3]) or "Untitled"
-    return rng.choice(["{c}", "The {c} Affair", "{c}: Secrets", "Love, Lies and {c}"]).format(
-        c=core
-    )
+def _addressed(line: str, name: str, mode: str) -> str:
+    """The line spoken to `name`: before it, after it, or not at all."""
+    if mode == "before":
+        rest = line if line.startswith(PRONOUN_STARTS) else line[:1].lower() + line[1:]
+        return f"{name}, {rest}"
+    if mode == "after":
+        return f"{line[:-1]}, {name}{line[-1]}"
+    return line
 
 
 class LocalScriptWriter:
@@ -216,57 +260,54 @@ class LocalScriptWriter:
                 options.scenes_per_episode,
             )
         )
-        genre_key = options.genre.lower() if options.genre.lower() in GENRES else DEFAULT_GENRE
+        reading = read(options.premise, genre_hint=options.genre)
+        genre_key = palette_key(options.genre) or reading.genre
         palette = GENRES[genre_key]
-        topic = _topic(options.premise)
+        stake = reading.stake
+        people = _cast(rng, reading, palette, options.character_count)
+        lead = people[0]
+        opponent = _opponent(people)
+        characters = [_character(rng, person, lead, stake) for person in people]
+        firsts = {p["id"]: p["first"] for p in people}
 
-        names = rng.sample(FIRST_NAMES, k=min(options.character_count, len(FIRST_NAMES)))
-        while len(names) < options.character_count:
-            names.append(f"{rng.choice(FIRST_NAMES)} {len(names) + 1}")
-        characters = []
-        for index, first in enumerate(names):
-            last = rng.choice(LAST_NAMES)
-            role = ROLES[index] if index < len(ROLES) else rng.choice(ROLES)
-            trait = rng.choice(TRAITS)
-            characters.append(
-                {
-                    "id": f"char_{index + 1:03d}",
-                    "name": f"{first} {last}",
-                    "role": role,
-                    "description": f"A {trait} {role} caught up in {topic}.",
-                    "appearance": (
-                        f"{first} {last}, {rng.randint(22, 58)} years old, {rng.choice(HAIR)}, "
-                        f"wearing {rng.choice(OUTFITS)}, {trait} expression, "
-                        "cinematic portrait, vertical 9:16"
-                    ),
-                }
-            )
-
+        places = [(p.name, p.at) for p in reading.places]
+        events = palette["events"]
+        offset = rng.randrange(len(events))
+        used_lines: set[str] = set()
+        per = options.scenes_per_episode
         episodes = []
         for e in range(options.episode_count):
-            beat = palette["beats"][
-                (e + rng.randrange(len(palette["beats"]))) % len(palette["beats"])
-            ]
+            event_title, clause, thing = events[(offset + e) % len(events)]
             scenes = []
-            for s in range(options.scenes_per_episode):
-                cast = self._cast_for_scene(rng, characters, e, s, options.scenes_per_episode)
-                location = rng.choice(palette["locations"])
+            for s in range(per):
+                beat = BEATS[2] if per == 1 else BEATS[round(s * 4 / (per - 1))]
+                cast = self._cast_for_scene(rng, characters, e, s, per)
+                number = e * per + s
+                if places and number % 2 == 0:
+                    location, at = places[(number // 2) % len(places)]
+                else:
+                    location = rng.choice(palette["locations"])
+                    at = f"at the {location}"
                 time_of_day = rng.choice(TIMES)
-                names_in = " and ".join(c["name"].split()[0] for c in cast)
+                names = [firsts[c["id"]] for c in cast]
+                words = {"stake": stake, "thing": thing, "clause": clause, "at": at,
+                         "a": names[0], "b": names[1] if len(names) > 1 else ""}  # fmt: skip
+                action = (ACTIONS if len(cast) > 1 else ACTIONS_ALONE)[beat].format(**words)
+                names_in = _joined(names)
                 scenes.append(
                     {
                         "id": f"sc_{e + 1:02d}_{s + 1:02d}",
                         "number": s + 1,
-                        "title": f"{location.title()} at {time_of_day}",
+                        "title": title_case(f"{location} at {time_of_day}"),
                         "location": location,
                         "time_of_day": time_of_day,
-                        "description": f"At the {location}, {names_in} face the moment {beat}.",
+                        "description": sentence(f"{capitalised(at)}, {action}"),
                         "visual_prompt": (
-                            f"{location}, {time_of_day}, {names_in}, {palette['tone']} mood, "
-                            "vertical 9:16 cinematic frame"
+                            f"{location}, {time_of_day}, {names_in}: {action}, "
+                            f"{options.tone or palette['tone']} mood, vertical 9:16 cinematic frame"
                         ),
                         "characters": [c["id"] for c in cast],
-                        "dialogue": self._dialogue(rng, cast, topic),
+                        "dialogue": self._dialogue(rng, cast, firsts, beat, words, used_lines),
                         "target_duration": settings.DEFAULT_VIDEO_DURATION,
                     }
                 )
@@ -274,19 +315,27 @@ class LocalScriptWriter:
                 {
                     "id": f"ep_{e + 1:02d}",
                     "number": e + 1,
-                    "title": f"Episode {e + 1}: {beat.capitalize()}",
-                    "synopsis": f"In episode {e + 1}, {beat} as {topic} closes in.",
+                    "title": f"Episode {e + 1}: {event_title}",
+                    "synopsis": sentence(
+                        f"In episode {e + 1}, {clause}, and "
+                        + (
+                            f"{lead['first']} and {opponent['first']} clash over {stake}"
+                            if opponent
+                            else f"{lead['first']} fights for {stake}"
+                        )
+                    ),  # fmt: skip
                     "scenes": scenes,
                 }
             )
 
-        lead = characters[0]["name"] if characters else "Someone"
+        conflict = (CONFLICTS[genre_key] if opponent else CONFLICT_ALONE).format(
+            lead=lead["first"], opp=opponent["first"] if opponent else "", stake=stake
+        )
         return {
-            "title": _title_from(options.premise, rng),
+            "title": _title(rng, reading, genre_key, lead, stake),
             "premise": options.premise,
-            "logline": f"{lead} must survive {topic} before it destroys everything. "
-            f"({OFFLINE_LABEL})",
-            "genre": options.genre or genre_key,
+            "logline": f"{_restated(reading, people)} {conflict} ({capitalised(OFFLINE_LABEL)}.)",
+            "genre": options.genre or palette["label"],
             "tone": options.tone or palette["tone"],
             "characters": characters,
             "episodes": episodes,
@@ -306,12 +355,33 @@ class LocalScriptWriter:
                 cast.append(extra)
         return cast
 
-    def _dialogue(self, rng: random.Random, cast: list[dict], topic: str) -> list[dict]:
+    def _dialogue(
+        self,
+        rng: random.Random,
+        cast: list[dict],
+        firsts: dict[str, str],
+        beat: str,
+        words: dict[str, str],
+        used: set[str],
+    ) -> list[dict]:
+        """The scene's beat in 3 to 5 lines, the first naming who it is said to; a line already
+        said elsewhere in the drama is said another way."""
         lines = []
-        for turn in range(rng.randint(3, 5)):
+        for turn in range(max(len(cast), rng.randint(3, 5))):
             speaker = cast[turn % len(cast)]
-            pattern = rng.choice(LINE_PATTERNS if turn % 2 == 0 else REPLY_PATTERNS)
-            lines.append({"character": speaker["id"], "line": pattern.format(topic=topic)})
+            listener = cast[(turn + 1) % len(cast)]
+            pool = OPENERS[beat] if turn == 0 else ANSWERS[beat] if turn % 2 else PRESSES
+            name = firsts[listener["id"]] if listener is not speaker else ""
+            line = ""
+            for attempt in range(12):
+                modes = (["before", "after"] if turn == 0 or attempt > 5 else
+                         ["before", "after", "none", "none"])  # fmt: skip
+                mode = rng.choice(modes) if name else "none"
+                line = _addressed(rng.choice(pool).format(**words), name, mode)
+                if line not in used:
+                    break
+            used.add(line)
+            lines.append({"character": speaker["id"], "line": line})
         return lines
 
     def critique(self, script: dict) -> dict:
@@ -336,9 +406,21 @@ class LocalScriptWriter:
         improved = copy.deepcopy(script)
         rng = random.Random(_seed(json.dumps(script, sort_keys=True), feedback))
         characters = improved.get("characters", [])
-        topic = _topic(improved.get("premise", ""))
+        stake = read(improved.get("premise", "")).stake
         by_id = {c["id"]: c for c in characters}
+        firsts = {c["id"]: (c.get("name") or c["id"]).split()[0] for c in characters}
         all_scenes = [s for e in improved.get("episodes", []) for s in e.get("scenes", [])]
+        used = {d["line"] for s in all_scenes for d in s.get("dialogue", [])}
+
+        def words(scene: dict) -> dict[str, str]:
+            place = scene.get("location", "").strip()
+            return {"stake": stake, "thing": "what happened", "clause": "nothing is as it seems",
+                    "at": f"at the {place}" if place else "here"}  # fmt: skip
+
+        def joining_line(scene: dict) -> str:
+            line = rng.choice(ANSWERS["confrontation"]).format(**words(scene))
+            used.add(line)
+            return line
 
         for scene in all_scenes:
             # Scenes without a cast get the two characters who appear least so far.
@@ -348,7 +430,8 @@ class LocalScriptWriter:
                 scene["characters"] = [c["id"] for c in least]
             cast = [by_id[c] for c in scene["characters"] if c in by_id]
             if not scene.get("dialogue") and cast:
-                scene["dialogue"] = self._dialogue(rng, cast, topic)
+                beat = "confrontation"
+                scene["dialogue"] = self._dialogue(rng, cast, firsts, beat, words(scene), used)
 
         # Characters who never appear join the scene with the smallest cast.
         counts = _appearances(improved)
@@ -357,7 +440,7 @@ class LocalScriptWriter:
                 scene = min(all_scenes, key=lambda s: (len(s["characters"]), s["id"]))
                 scene["characters"].append(character["id"])
                 scene.setdefault("dialogue", []).append(
-                    {"character": character["id"], "line": rng.choice(REPLY_PATTERNS)}
+                    {"character": character["id"], "line": joining_line(scene)}
                 )
                 counts[character["id"]] += 1
 
@@ -368,7 +451,7 @@ class LocalScriptWriter:
                 for scene in all_scenes:
                     if character["id"] in scene["characters"]:
                         scene["dialogue"].append(
-                            {"character": character["id"], "line": rng.choice(REPLY_PATTERNS)}
+                            {"character": character["id"], "line": joining_line(scene)}
                         )
                         break
 
@@ -378,6 +461,173 @@ class LocalScriptWriter:
             for episode in improved.get("episodes", []):
                 episode["synopsis"] = _with_direction(episode.get("synopsis", ""), note)
         return improved
+
+
+def _joined(names: list[str]) -> str:
+    if len(names) <= 2:
+        return " and ".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _role_of(mention: Mention, index: int, before: str) -> str:
+    """The part a relation or a verb gives a person; '' when nothing says."""
+    if index == 0:
+        return "protagonist"
+    if mention.noun in w.ANTAGONIST or "rival" in mention.modifiers:
+        return "antagonist"
+    if mention.noun in w.LOVE_INTEREST or re.search(
+        r"\b(falls? (in love )?(for|with)|loves?|marr(y|ies)|kiss(es)?|dates?)\s*\Z", before
+    ):
+        return "love interest"
+    if mention.noun in w.ALLY:
+        return "ally"
+    return ""
+
+
+def _cast(rng: random.Random, reading: Reading, palette: dict, count: int) -> list[dict]:
+    """The premise's people first (the first is the protagonist), then invented ones in the
+    parts still missing, up to `count`."""
+    people: list[dict] = []
+    taken: set[str] = set()
+    surnames = rng.sample(w.LAST_NAMES, k=len(w.LAST_NAMES))
+
+    def first_name(gender: str) -> str:
+        pool = {"female": w.FEMALE_FIRST, "male": w.MALE_FIRST}.get(
+            gender, w.FEMALE_FIRST + w.MALE_FIRST
+        )
+        left = [n for n in pool if n not in taken] or [
+            n for n in w.FEMALE_FIRST + w.MALE_FIRST if n not in taken
+        ]
+        return rng.choice(left)
+
+    def add(first: str, last: str, noun: str, role: str, mention: Mention | None) -> None:
+        taken.add(first)
+        if last in surnames:
+            surnames.remove(last)
+        people.append({"id": f"char_{len(people) + 1:03d}", "first": first, "last": last,
+                       "noun": noun, "role": role, "mention": mention})  # fmt: skip
+
+    end = 0
+    for index, mention in enumerate(reading.mentions):
+        before = reading.premise[end : mention.start].lower()
+        end = mention.end
+        for n in range(mention.count):
+            if len(people) >= count:
+                break
+            role = _role_of(mention, len(people), before)
+            if n and mention.count > 1 and "rival" in mention.modifiers and n == 1:
+                role = "antagonist"
+            elif n and not role:
+                role = "ally"
+            lead_last = people[0]["last"] if people else ""
+            kin = mention.noun in w.KIN or (
+                mention.count > 1 and mention.noun in {"sister", "brother"}
+            )
+            if mention.name:
+                first, *rest = mention.name.split()
+                last = " ".join(rest) or (lead_last if kin and lead_last else surnames[0])
+            else:
+                first = first_name(mention.gender)
+                last = lead_last if kin and lead_last else surnames[0]
+            add(first, last, noun_shown(mention.noun) or rng.choice(palette["people"]), role,
+                mention)  # fmt: skip
+        del index
+    if not people:
+        add(first_name(""), surnames[0], rng.choice(palette["people"]), "protagonist", None)
+    # Parts a drama needs that the premise left open, in order.
+    wanted = ["antagonist", "love interest", "ally", "confidant", "wildcard"]
+    if palette["label"] != "romance":
+        wanted.remove("love interest")
+        wanted.insert(2, "love interest")
+    unnamed = [p for p in people[1:] if not p["role"]]
+    for person in unnamed:
+        missing = [r for r in wanted if r not in {p["role"] for p in people}]
+        person["role"] = missing[0] if missing else "ally"
+    jobs = [j for j in palette["people"] if j not in {p["noun"] for p in people}] or palette[
+        "people"
+    ]
+    while len(people) < count:
+        missing = [r for r in wanted if r not in {p["role"] for p in people}]
+        role = missing[0] if missing else rng.choice(["ally", "confidant", "wildcard"])
+        add(first_name(""), surnames[0] if surnames else rng.choice(w.LAST_NAMES),
+            jobs[len(people) % len(jobs)], role, None)  # fmt: skip
+    return people
+
+
+def _opponent(people: list[dict]) -> dict | None:
+    for role in ("antagonist", "love interest", "wildcard", "ally", "confidant"):
+        for person in people[1:]:
+            if person["role"] == role:
+                return person
+    return people[1] if len(people) > 1 else None
+
+
+def _character(rng: random.Random, person: dict, lead: dict, stake: str) -> dict:
+    name = f"{person['first']} {person['last']}"
+    trait = rng.choice(w.TRAITS)
+    noun = person["noun"]
+    mention = person["mention"]
+    related = (
+        person is not lead
+        and mention is not None
+        and mention.noun
+        and (mention.noun in w.ALLY | w.LOVE_INTEREST | w.KIN | {"rival", "boss", "ex", "nemesis"})
+    )
+    who = f"{lead['first']}'s {trait} {noun}" if related else with_article(f"{trait} {noun}")
+    role_line = ROLE_LINES.get(person["role"], ROLE_LINES["ally"]).format(
+        first=person["first"], lead=lead["first"], stake=stake
+    )
+    outfit = w.ROLE_OUTFITS.get(noun.lower()) or rng.choice(w.OUTFITS)
+    return {
+        "id": person["id"],
+        "name": name,
+        "role": person["role"],
+        "description": f"{sentence(who)} {role_line}",
+        "appearance": (
+            f"{name}, {rng.randint(22, 58)} years old, {rng.choice(w.HAIR)}, wearing {outfit}, "
+            f"{trait} expression, cinematic portrait, vertical 9:16"
+        ),
+    }
+
+
+def _title(rng: random.Random, reading: Reading, genre: str, lead: dict, stake: str) -> str:
+    by_place, by_thing = w.TITLES_BY_GENRE[genre]
+    thing = title_case(stake.removeprefix("the "))
+    options = [t.format(thing=thing, lead=lead["first"]) for t in by_thing]
+    if reading.places:
+        at = reading.places[0].at
+        options = [t.format(at=at) for t in by_place] + options[:1]
+    return title_case(rng.choice(options))
+
+
+def _restated(reading: Reading, people: list[dict]) -> str:
+    """The premise with its people given their names: "Mira Sato, a nurse, discovers her twin
+    Ines is alive." """
+    text = reading.premise
+    pieces, end = [], 0
+    for mention in reading.mentions:
+        mine = [p for p in people if p["mention"] is mention]
+        if not mine:
+            continue
+        pieces.append(text[end : mention.start])
+        end = mention.end
+        if mention.name:
+            pieces.append(mention.text)
+            continue
+        if mine[0] is people[0]:
+            names = _joined([f"{p['first']} {p['last']}" for p in mine])
+            described = mention.text[:1].lower() + mention.text[1:]
+            pieces.append(f"{names}, {described},")
+        elif mention.text.lower().endswith(("'s", "’s")):
+            pieces.append(f"{mention.text[:-2]} {_joined([p['first'] for p in mine])}'s")
+        elif len(mine) == 1 and mention.text.lower().startswith(("a ", "an ")):
+            pieces.append(f"{mention.text} named {mine[0]['first']}")
+        elif len(mine) == 1:
+            pieces.append(f"{mention.text} {mine[0]['first']}")
+        else:
+            pieces.append(f"{mention.text}, {_joined([p['first'] for p in mine])},")
+    pieces.append(text[end:])
+    return sentence("".join(pieces).strip().rstrip(".!?") + ".")
 
 
 def _with_direction(text: str, note: str) -> str:
