@@ -11,6 +11,7 @@ from django.core.files.base import ContentFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from playwright.sync_api import expect
 
 from assets.models import Asset
 from dramas.models import Drama
@@ -207,9 +208,12 @@ def test_a_dramas_page_shows_its_cast_episodes_scenes_dialogue_and_media(user):
     assert "offline preview" not in body  # made by no local provider
 
 
-def test_a_drama_made_by_the_local_provider_is_labelled_an_offline_preview(user):
+@pytest.mark.parametrize(
+    "note", ["(offline preview by the local provider)", "(Offline preview by the local provider.)"]
+)
+def test_a_drama_made_by_the_local_provider_is_labelled_an_offline_preview(user, note):
     drama = _create(user, episodes=1, scenes=1, characters=1)
-    drama.logline = "Ava must survive a flood. (offline preview by the local provider)"
+    drama.logline = f"Ava must survive a flood. {note}"
     drama.save(update_fields=["logline"])
     other = _create(user, episodes=1, scenes=1, characters=1)
     _give_media(other)
@@ -222,7 +226,7 @@ def test_a_drama_made_by_the_local_provider_is_labelled_an_offline_preview(user)
     assert 'class="badge offline"' in by_logline and 'class="badge offline"' in by_provider
     # The badge says it; the logline no longer needs to.
     assert "Ava must survive a flood." in by_logline
-    assert "(offline preview by the local provider)" not in by_logline
+    assert note not in by_logline
 
 
 def test_a_missing_medium_shows_a_placeholder(user):
@@ -365,10 +369,17 @@ def test_a_produced_drama_in_a_browser_shows_its_pictures_and_plays_its_videos(
 ):
     api = client_for(producer)
     drama = small_drama(api, episodes=1, scenes=2, characters=2, seconds=1)
-    run = drain(generate(api, drama["id"])["id"])
-    assert run.status == Job.Status.COMPLETED
+    started = generate(api, drama["id"])
     SHOTS.mkdir(parents=True, exist_ok=True)
     log_in(page, dev_server)
+
+    # While the run goes the page shows its progress, and loads itself again when it ends.
+    page.goto(f"{dev_server}/watch/{drama['id']}/")
+    expect(page.locator("#progress .counts")).to_have_text("0 of 9 steps done")
+    assert page.locator("img[data-asset]").count() == 0
+    assert drain(started["id"]).status == Job.Status.COMPLETED
+    expect(page.locator("#progress")).to_have_count(0)
+    expect(page.locator("img[data-asset]")).to_have_count(4)
 
     page.goto(f"{dev_server}/watch/")
     poster = page.locator(f"[data-drama='{drama['id']}'] img.poster")
