@@ -78,7 +78,8 @@ def genre_of(text: str) -> str:
     found = [t.low for t in tokens(text)]
     found += [f.removesuffix("s") for f in found]
     scores = {
-        key: sum(word in w.GENRES[key]["keywords"] for word in found) for key in w.GENRE_ORDER
+        key: w.GENRE_WEIGHTS.get(key, 1) * sum(word in w.GENRES[key]["keywords"] for word in found)
+        for key in w.GENRE_ORDER
     }
     best = max(scores.values())
     if not best:
@@ -284,7 +285,8 @@ def read(premise: str, *, genre_hint: str = "") -> Reading:
             prep = toks[start - 2].low if start > 1 and det in DETERMINERS else det
             if det in DETERMINERS or det in w.PLACE_PREPOSITIONS:
                 name = " ".join([m for m in mods if m not in DROPPED] + [tok.low])
-                prep = prep if prep in w.PLACE_PREPOSITIONS else "at"
+                wide = tok.low in w.WIDE_PLACES
+                prep = prep if prep in w.PLACE_PREPOSITIONS else "in" if wide else "at"
                 prep = {"to": "at", "into": "in"}.get(prep, prep)
                 if all(p.name != name for p in places):
                     places.append(Place(name=name, at=f"{prep} the {name}", proper=False))

@@ -156,9 +156,9 @@ CONFLICTS = {
     "family drama": "{lead} must hold on to {stake} before {opp} tears it apart.",
     "romance": "{lead} must choose between {stake} and {opp} before it is too late.",
     "comedy": "{lead} must rescue {stake} before {opp} finds out everything.",
-    "drama": "{lead} must face {stake} before {opp} makes the choice for everyone.",
+    "drama": "{lead} must fight for {stake} before {opp} makes the choice for everyone.",
 }
-CONFLICT_ALONE = "{lead} must face {stake} before it is too late."
+CONFLICT_ALONE = "{lead} must fight for {stake} before it is too late."
 # Words that stay small inside a title.
 SMALL_WORDS = {"a", "an", "the", "of", "in", "at", "on", "and", "for", "to", "from", "by",
                "aboard", "near", "into", "or"}  # fmt: skip
@@ -520,9 +520,9 @@ def _cast(rng: random.Random, reading: Reading, palette: dict, count: int) -> li
             elif n and not role:
                 role = "ally"
             lead_last = people[0]["last"] if people else ""
-            kin = mention.noun in w.KIN or (
-                mention.count > 1 and mention.noun in {"sister", "brother"}
-            )
+            # Her sister shares her surname; the groom's brother does not.
+            owned = mention.text.lower().startswith(("her ", "his ", "their ", "my ", "our "))
+            kin = mention.noun in w.KIN and (owned or mention.count > 1)
             if mention.name:
                 first, *rest = mention.name.split()
                 last = " ".join(rest) or (lead_last if kin and lead_last else surnames[0])
@@ -534,6 +534,10 @@ def _cast(rng: random.Random, reading: Reading, palette: dict, count: int) -> li
         del index
     if not people:
         add(first_name(""), surnames[0], rng.choice(palette["people"]), "protagonist", None)
+    # Siblings or colleagues who fight over something: the second of the lead's group opposes.
+    group = [p for p in people if p["mention"] is not None and p["mention"] is people[0]["mention"]]
+    if len(group) > 1 and all(p["role"] != "antagonist" for p in people):
+        group[1]["role"] = "antagonist"
     # Parts a drama needs that the premise left open, in order.
     wanted = ["antagonist", "love interest", "ally", "confidant", "wildcard"]
     if palette["label"] != "romance":
@@ -600,6 +604,26 @@ def _title(rng: random.Random, reading: Reading, genre: str, lead: dict, stake: 
     return title_case(rng.choice(options))
 
 
+PHRASE_PREPOSITIONS = {"of", "at", "in", "from", "on", "aboard", "inside"}
+
+
+def _phrase_end(text: str, end: int) -> int:
+    """Where the prepositional phrases right after a description end ("an intern at a startup
+    in Berlin"): before the first word that reads as its verb (a word ending in -s)."""
+    rest = text[end:]
+    if not re.match(r"\s+(" + "|".join(PHRASE_PREPOSITIONS) + r")\b", rest):
+        return end
+    last = end
+    for match in re.finditer(r"[^\s,]+", rest):
+        word = match.group()
+        if word[:1].islower() and word.endswith("s") and word.lower() not in PHRASE_PREPOSITIONS:
+            break
+        last = end + match.end()
+        if rest[match.end() : match.end() + 1] == ",":
+            break
+    return last
+
+
 def _restated(reading: Reading, people: list[dict]) -> str:
     """The premise with its people given their names: "Mira Sato, a nurse, discovers her twin
     Ines is alive." """
@@ -616,8 +640,11 @@ def _restated(reading: Reading, people: list[dict]) -> str:
             continue
         if mine[0] is people[0]:
             names = _joined([f"{p['first']} {p['last']}" for p in mine])
-            described = mention.text[:1].lower() + mention.text[1:]
-            pieces.append(f"{names}, {described},")
+            end = _phrase_end(text, mention.end)
+            described = text[mention.start : end].strip()
+            pieces.append(f"{names}, {described[:1].lower()}{described[1:]},")
+        elif re.match(r"\s+of\b", text[mention.end :]):
+            pieces.append(mention.text)  # "the killer of her mentor": a name would split it
         elif mention.text.lower().endswith(("'s", "’s")):
             pieces.append(f"{mention.text[:-2]} {_joined([p['first'] for p in mine])}'s")
         elif len(mine) == 1 and mention.text.lower().startswith(("a ", "an ")):

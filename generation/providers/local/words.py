@@ -212,6 +212,8 @@ GENRES: dict[str, dict] = {
         ],
     },
 }  # fmt: skip
+# Words of the uncanny and the invented outweigh everyday ones ("a widow in a haunted house").
+GENRE_WEIGHTS = {"horror": 2, "fantasy": 2, "science fiction": 2}
 # When two genres are pointed to equally, the more particular one wins.
 GENRE_ORDER = ["horror", "fantasy", "science fiction", "crime", "thriller", "revenge",
                "workplace comedy", "family drama", "romance", "comedy"]  # fmt: skip
@@ -290,7 +292,10 @@ PLACE_NOUNS = {"lighthouse", "hospital", "restaurant", "village", "island", "sta
                "embassy", "cathedral", "observatory", "outpost", "base", "kingdom",
                "tower", "valley", "desert", "jungle", "bunker", "lodge", "cabin", "resort",
                "garage", "warehouse", "pub", "inn", "tavern", "chapel", "cemetery", "zoo",
-               "festival", "hall"}  # fmt: skip
+               "festival", "hall", "graveyard"}  # fmt: skip
+# Places one is in rather than at.
+WIDE_PLACES = {"kingdom", "city", "town", "village", "island", "forest", "colony", "valley",
+               "desert", "jungle", "house", "mansion", "apartment", "kitchen"}  # fmt: skip
 PLACE_PREPOSITIONS = {"in", "at", "inside", "aboard", "on", "near", "beneath", "under",
                       "across", "outside", "to", "into"}  # fmt: skip
 # What a fight can be about when the premise names it ("the same restaurant", "love letters").
@@ -372,5 +377,5 @@ TITLES_BY_GENRE = {
     ),
     "romance": (["Love {at}", "A Kiss {at}"], ["The {thing} Between Us", "{lead} in Love"]),
     "comedy": (["Trouble {at}", "Total Chaos {at}"], ["The {thing} Fiasco", "{lead} Makes a Mess"]),
-    "drama": (["Winter {at}", "The Quiet {at}"], ["What the {thing} Hides", "{lead}'s Secret"]),
+    "drama": (["Winter {at}", "Last Summer {at}"], ["What the {thing} Hides", "{lead}'s Secret"]),
 }
