@@ -508,7 +508,7 @@ def _cast(rng: random.Random, reading: Reading, palette: dict, count: int) -> li
                        "noun": noun, "role": role, "mention": mention})  # fmt: skip
 
     end = 0
-    for index, mention in enumerate(reading.mentions):
+    for mention in reading.mentions:
         before = reading.premise[end : mention.start].lower()
         end = mention.end
         for n in range(mention.count):
@@ -531,7 +531,6 @@ def _cast(rng: random.Random, reading: Reading, palette: dict, count: int) -> li
                 last = lead_last if kin and lead_last else surnames[0]
             add(first, last, noun_shown(mention.noun) or rng.choice(palette["people"]), role,
                 mention)  # fmt: skip
-        del index
     if not people:
         add(first_name(""), surnames[0], rng.choice(palette["people"]), "protagonist", None)
     # Siblings or colleagues who fight over something: the second of the lead's group opposes.
