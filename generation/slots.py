@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import F, Q
+from django.db.models.functions import Now
 
 from generation.models import Job, ProviderSlot
 
@@ -31,9 +32,7 @@ def _ensure_rows(provider: str, limit: int) -> None:
 def slot_acquire(*, job: Job) -> bool:
     """Takes a slot of the job's provider for it (or finds the one it holds).
 
-    The node's start (`started_at`, set when it is claimed, reset when it is handed back for
-    want of a slot) is then when it took its slot: timelines and the benchmark's durations
-    measure the work the limit allows.
+    A node's start (`started_at`) is set again when it takes a slot.
     """
     limit = slot_limit(job.provider) if job.provider else None
     if limit is None:
@@ -49,6 +48,9 @@ def slot_acquire(*, job: Job) -> bool:
             return True
         for pk, _ in rows:
             if ProviderSlot.objects.filter(pk=pk, job__isnull=True).update(job=job) == 1:
+                # The node starts now, when it holds its slot, not when it was claimed a
+                # moment before: timelines and the benchmark measure what the limit allows.
+                Job.objects.filter(pk=job.pk).update(started_at=Now())
                 return True
         if rows or not first_try:
             return False

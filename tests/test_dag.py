@@ -507,14 +507,14 @@ def test_a_freed_slot_goes_to_the_waiting_node_with_the_most_work_behind_it(api,
 # ---------------------------------------------------------------- the machinery's cost
 # Queries of one node's task in the test's transaction, from the claim to the release of what
 # waits on it, once its provider's slot rows exist. A portrait: the claim 2, the node's rows 2,
-# its slot 2, finishing 4 (a savepoint, the conditional UPDATE, the result, the release), the
-# asset 5 (a savepoint, the slot's current and top version, the row, the release), its effects
-# 6 or 7 (the run, the slot, the dependants, each released provider's free slots, releasing
-# them, waking a waiting node). A clip or an audition also writes its render's handle twice
-# (the mark before the submit, the handle after); the node that releases nothing ends the run
-# or checks whether it has ended.
-NODE_TASK_QUERIES = {"portrait": {21, 22}, "audition": {22}, "storyboard": {25},
-                     "clip": {26, 27}, "episode_cut": {27}}  # fmt: skip
+# its slot 3 (the free ones, taking one, its start), finishing 4 (a savepoint, the conditional
+# UPDATE, the result, the release), the asset 5 (a savepoint, the slot's current and top
+# version, the row, the release), its effects 6 or 7 (the run, the slot, the dependants, each
+# released provider's free slots, releasing them, waking a waiting node). A clip or an audition
+# also writes its render's handle twice (the mark before the submit, the handle after); the
+# node that releases nothing ends the run or checks whether it has ended.
+NODE_TASK_QUERIES = {"portrait": {22, 23}, "audition": {23}, "storyboard": {26},
+                     "clip": {27, 28}, "episode_cut": {28}}  # fmt: skip
 
 
 def test_a_nodes_task_costs_a_fixed_number_of_queries(api, settings):
