@@ -110,3 +110,16 @@ def scene_get(*, episode: Episode, key: str) -> Scene:
     if scene is None:
         raise NotFound(f"No scene with id '{key}' in episode '{episode.key}'.")
     return scene
+
+
+def count_per_drama(model) -> Coalesce:
+    """An annotation for a Drama queryset: how many rows of `model` (characters, episodes,
+    scenes) each drama has, as one subquery (0 when none)."""
+    rows = (
+        model.objects.filter(drama=OuterRef("pk"))
+        .order_by()
+        .values("drama")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)

@@ -19,9 +19,9 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME, ActionForm
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, FloatField, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, FloatField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -37,6 +37,7 @@ from dramaplatform.errors import DomainError
 from dramas import admin as script_admin
 from dramas import services as drama_services
 from dramas.models import Character, Drama, Episode, Scene
+from dramas.selectors import count_per_drama
 from generation import dag, runs, script_jobs
 from generation.models import Job
 from generation.selectors import run_progress
@@ -85,17 +86,6 @@ def progress_bar(percent: float, status: str) -> str:
 
 
 # ---------------------------------------------------------------- the list's columns
-def _count_of(model) -> Coalesce:
-    rows = (
-        model.objects.filter(drama=OuterRef("pk"))
-        .order_by()
-        .values("drama")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
-
-
 def _of_latest_run(name: str, aggregate) -> Subquery:
     """An aggregate over the nodes of the run annotated as `run_pk`."""
     rows = (
@@ -117,9 +107,9 @@ def with_size_and_latest_run(dramas: QuerySet[Drama]) -> QuerySet[Drama]:
     )
     estimate = latest.annotate(e=Cast(KT("metadata__estimatedCostUsd"), FloatField()))
     return dramas.annotate(
-        character_count=_count_of(Character),
-        episode_count=_count_of(Episode),
-        scene_count=_count_of(Scene),
+        character_count=count_per_drama(Character),
+        episode_count=count_per_drama(Episode),
+        scene_count=count_per_drama(Scene),
         run_pk=Subquery(latest.values("pk")[:1]),
         run_status=Subquery(latest.values("status")[:1]),
         run_estimate=Subquery(estimate.values("e")[:1]),
@@ -518,12 +508,12 @@ class Target:
 
 class RegenerateAdmin(admin.ModelAdmin):
     """Adds `…/<id>/regenerate/`: a node of the object made again with what depends on it,
-    optionally from an edited prompt, through `runs.run_regenerate`."""
+    optionally from an edited prompt, through `runs.run_regenerate`.
+
+    Each admin that mixes it in says what its objects regenerate with
+    `regenerate_target(obj) -> Target | None` (None: nothing a run makes)."""
 
     regenerate_template = "admin/dramas/regenerate_form.html"
-
-    def regenerate_target(self, obj) -> Target | None:
-        raise NotImplementedError
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name

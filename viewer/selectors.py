@@ -4,30 +4,19 @@ a fixed number of queries whatever the drama's size."""
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery
 
 from assets import selectors as media
 from assets.models import Asset
 from dramas import selectors as script
 from dramas.models import Drama, Scene
+from dramas.selectors import count_per_drama
 
 POSTER_KINDS = (Asset.Kind.PORTRAIT, Asset.Kind.STORYBOARD)
 
 
 def _shown(assets: QuerySet[Asset], *, approved_only: bool) -> QuerySet[Asset]:
     return assets.filter(review_status=Asset.Review.APPROVED) if approved_only else assets
-
-
-def _scene_count() -> Coalesce:
-    counted = (
-        Scene.objects.filter(drama=OuterRef("pk"))
-        .order_by()
-        .values("drama")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 def drama_cards(*, user: AbstractBaseUser, approved_only: bool) -> QuerySet[Drama]:
@@ -44,7 +33,7 @@ def drama_cards(*, user: AbstractBaseUser, approved_only: bool) -> QuerySet[Dram
         "kind", "character__order", "scene__episode__number", "scene__number", "id"
     )  # "portrait" sorts before "storyboard"
     return script.drama_list(user=user).annotate(
-        scene_count=_scene_count(),
+        scene_count=count_per_drama(Scene),
         poster_id=Subquery(posters.values("pk")[:1], output_field=IntegerField()),
     )
 
