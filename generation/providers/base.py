@@ -55,6 +55,10 @@ class Usage:
     output_tokens: int = 0
     images: int = 0
     video_seconds: float = 0.0
+    # Speech: the characters sent (priced per character by some services) and the seconds
+    # of audio returned.
+    characters: int = 0
+    audio_seconds: float = 0.0
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -62,6 +66,8 @@ class Usage:
             output_tokens=self.output_tokens + other.output_tokens,
             images=self.images + other.images,
             video_seconds=self.video_seconds + other.video_seconds,
+            characters=self.characters + other.characters,
+            audio_seconds=self.audio_seconds + other.audio_seconds,
         )
 
 
@@ -211,6 +217,50 @@ class VideoProvider(Protocol):
         """After an outcome-unknown submit: the handle `submit` would have returned for a render
         of `request` submitted at or after `since` (Unix seconds), found among the service's
         recent renders; None when there is none, or when the service cannot list them."""
+
+
+# ---------------------------------------------------------------- speech
+@dataclass(frozen=True)
+class Voice:
+    """A character's voice as plain data. `name` is the voice's name in the cast's catalogue,
+    which is a Gemini prebuilt voice name ("Kore"); other services map it to one of theirs
+    from `gender`, `age` and `number` (its place in the catalogue, 0-based), so that distinct
+    catalogue voices stay distinct wherever the service has enough of its own."""
+
+    name: str
+    gender: Literal["female", "male"] = "female"
+    age: Literal["young", "adult", "older"] = "adult"
+    number: int = 0
+
+
+@dataclass(frozen=True)
+class SpeechRequest:
+    text: str
+    voice: Voice
+    # How the line is delivered ("tense, under her breath"), for services that take it.
+    instructions: str = ""
+    language: str = "en-US"
+
+
+@dataclass
+class SpeechResult:
+    data: bytes  # a whole audio file: WAV (audio/wav) or MP3 (audio/mpeg)
+    content_type: str
+    model: str
+    duration_seconds: float
+    # The service's own name for the voice it spoke with ("Kore", "coral", "en-us+f3 -p 60").
+    voice: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class SpeechProvider(Protocol):
+    name: str
+    model: str
+    calls: list[CallRecord]
+
+    def synthesize(self, request: SpeechRequest) -> SpeechResult:
+        """Returns the line spoken in the voice; raises ProviderError (a refused text is not
+        retryable)."""
 
 
 # ---------------------------------------------------------------- model lifecycle
