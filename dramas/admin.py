@@ -17,7 +17,7 @@ def _choose_from(field, queryset) -> None:
 class CharacterInline(admin.TabularInline):
     model = Character
     extra = 0
-    fields = ("key", "name", "role", "appearance", "order")
+    fields = ("key", "name", "role", "appearance", "voice", "order")
 
 
 class EpisodeInline(admin.TabularInline):
@@ -107,7 +107,7 @@ class SceneAdmin(BumpsTheDramaVersion, admin.ModelAdmin):
 
 @admin.register(Character)
 class CharacterAdmin(BumpsTheDramaVersion, admin.ModelAdmin):
-    list_display = ("key", "name", "role", "drama")
+    list_display = ("key", "name", "role", "voice", "drama")
     list_select_related = ("drama",)
     search_fields = ("key", "name", "drama__title")
     raw_id_fields = ("drama",)

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from dramaplatform.ids import new_drama_id
+from dramas.voices import CHOICES as VOICE_CHOICES
 
 # Bounds on a script's size, shared by the API's validation and the script writers.
 MAX_CHARACTERS = 30
@@ -55,6 +56,13 @@ class Character(models.Model):
     role = models.CharField(max_length=60, blank=True)
     description = models.TextField(blank=True)
     appearance = models.TextField(blank=True, help_text="The visual prompt for this character.")
+    voice = models.CharField(
+        max_length=40,
+        blank=True,
+        choices=VOICE_CHOICES,
+        help_text="The voice every line of this character is spoken in (dramas.voices): chosen "
+        "from the character when first written, kept until changed here.",
+    )
     order = models.PositiveIntegerField(default=0)
 
     class Meta:

@@ -18,6 +18,7 @@ from dramas.models import (
     Scene,
 )
 from dramas.script import normalise_script
+from dramas.voices import NAMES, voice_named
 
 id_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$",
@@ -28,6 +29,28 @@ MAX_CHARACTERS_PER_SCENE = 12
 
 def entity_id_field(**kwargs) -> serializers.CharField:
     return StrictCharField(max_length=40, validators=[id_validator], **kwargs)
+
+
+class VoiceField(StrictCharField):
+    """A voice of the catalogue (dramas.voices), by name in any case; answered as named there."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 40)
+        kwargs.setdefault(
+            "help_text",
+            "The voice the character's lines are spoken in: one of " + ", ".join(NAMES) + ". "
+            "Chosen from the character when omitted.",
+        )
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        voice = voice_named(text)
+        if voice is None:
+            raise serializers.ValidationError(
+                f"'{text[:40]}' is not a voice of the catalogue; use one of {', '.join(NAMES)}."
+            )
+        return voice.name
 
 
 # ---------------------------------------------------------------- script input (create, improve)
@@ -69,6 +92,7 @@ class CharacterInput(serializers.Serializer):
     role = StrictCharField(max_length=60, required=False, allow_blank=True)
     description = StrictCharField(max_length=5000, required=False, allow_blank=True)
     appearance = StrictCharField(max_length=5000, required=False, allow_blank=True)
+    voice = VoiceField(required=False)
 
 
 class DramaCreateInput(serializers.Serializer):
@@ -118,6 +142,7 @@ class CharacterPatchInput(serializers.Serializer):
     role = StrictCharField(max_length=60, required=False, allow_blank=True)
     description = StrictCharField(max_length=5000, required=False, allow_blank=True)
     appearance = StrictCharField(max_length=5000, required=False, allow_blank=True)
+    voice = VoiceField(required=False)
 
     validate = DramaPatchInput.validate
 
@@ -144,7 +169,7 @@ class CharacterSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Character
-        fields = ["id", "name", "role", "description", "appearance", "order"]
+        fields = ["id", "name", "role", "description", "appearance", "voice", "order"]
 
 
 class DialogueLineSerializer(serializers.Serializer):

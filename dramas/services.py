@@ -15,6 +15,7 @@ from django.utils import timezone
 from dramaplatform.errors import Conflict, InvalidInput, PreconditionFailed
 from dramas.models import Character, DialogueLine, Drama, Episode, Scene
 from dramas.script import normalise_script, scene_reference_errors
+from dramas.voices import cast_voices
 
 DRAMA_FIELDS = ("title", "premise", "logline", "genre", "tone")
 CHARACTER_FIELDS = ("name", "role", "description", "appearance")
@@ -50,12 +51,17 @@ def drama_create(*, owner: AbstractBaseUser, data: dict) -> Drama:
 
 def _script_insert(*, drama: Drama, script: dict) -> None:
     """Inserts characters, episodes, scenes and dialogue in a few bulk statements."""
+    cast = script.get("characters", [])
     characters = Character.objects.bulk_create(
         [
             Character(
-                drama=drama, key=c["id"], order=i, **{f: c.get(f, "") for f in CHARACTER_FIELDS}
+                drama=drama,
+                key=c["id"],
+                order=i,
+                voice=voice,
+                **{f: c.get(f, "") for f in CHARACTER_FIELDS},
             )  # fmt: skip
-            for i, c in enumerate(script.get("characters", []))
+            for i, (c, voice) in enumerate(zip(cast, cast_voices(cast), strict=True))
         ]
     )
     _episodes_insert(drama=drama, episodes=script.get("episodes", []), characters=characters)
@@ -254,10 +260,17 @@ def script_save(*, drama: Drama, script: dict, expected_version: int | None) -> 
         character.order = order
         characters.append(character)
     dropped = [c.pk for c in old_characters.values()]
+    # A kept character keeps its voice (or the one the script names); a new one is cast.
+    voices = cast_voices(
+        [{**d, "voice": d.get("voice") or c.voice} for d, c in
+         zip(script["characters"], characters, strict=True)]
+    )  # fmt: skip
+    for character, voice in zip(characters, voices, strict=True):
+        character.voice = voice
     Character.objects.filter(pk__in=dropped).delete()
     Character.objects.bulk_create([c for c in characters if c.pk is None])
     Character.objects.bulk_update(
-        [c for c in characters if c.pk is not None], [*CHARACTER_FIELDS, "order"]
+        [c for c in characters if c.pk is not None], [*CHARACTER_FIELDS, "voice", "order"]
     )
     by_key = {c.key: c for c in characters}
 
