@@ -1,27 +1,69 @@
 """The episode cut: an episode's scene clips joined in scene order into one MP4 (H.264,
-yuv420p, +faststart) that carries the dialogue as a mov_text subtitle stream, with the same
-cues as WebVTT text beside it.
+yuv420p, +faststart) with its sound mixed and its dialogue shown.
+
+Each scene lasts as long as its clip or, when its voiced lines need longer, as long as they
+take to play one after another (the clip then holds its last frame). The sound is the clips'
+own audio, the voiced lines at their times and a music bed looped under them and ducked while
+a line plays, normalised to a loudness target; 48 kHz stereo AAC. The dialogue is burned into
+the picture, carried as a mov_text subtitle stream, and returned as WebVTT text, all with the
+same cues, each line's audio span.
 
 Plain data in and out, no models. Everything runs through the ffmpeg binary that
-imageio-ffmpeg ships (it has no ffprobe, so media are read from `ffmpeg -i`'s report).
+imageio-ffmpeg ships (it has no ffprobe, so media are read from `ffmpeg -i`'s report). The
+sound is made in audio-only passes while the picture is encoded, then the two are joined.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import re
 import subprocess
 import tempfile
+import wave
 from collections.abc import Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import imageio_ffmpeg
+from PIL import ImageFont
 
 PROBE_TIMEOUT = 30.0
 SAMPLE_RATE = 48000
 # ffmpeg's tail that goes into an error message.
 STDERR_LINES = 8
+
+# A scene's voiced lines: the first starts LEAD seconds in, GAP seconds between two lines,
+# TAIL seconds after the last before the next scene.
+LEAD, GAP, TAIL = 0.3, 0.35, 0.5
+# A line without audio among voiced ones is given the time it takes to read.
+READING_RATE = 15.0  # characters a second
+MIN_READING = 1.2
+
+# The mix before it is normalised as a whole: the dialogue at DIALOGUE_LUFS, the clips' own
+# sound BED_UNDER below it and the music MUSIC_UNDER below it (LU) between lines; both are
+# ducked by about 10 dB more while a line plays.
+DIALOGUE_LUFS = -20.0
+BED_UNDER = 6.0
+MUSIC_UNDER = 10.0
+DUCK = "sidechaincompress=threshold=0.01:ratio=4:attack=20:release=450:knee=2"
+# Stems are measured to set these levels; a gain is kept within this many dB.
+MAX_GAIN = 30.0
+TRUE_PEAK = -1.0
+# Where a mix too peaky for a linear gain to the target is limited first (dBFS), low enough
+# that loudnorm's small correction after it stays linear under TRUE_PEAK.
+LIMIT = -2.5
+# ebur128's floor: what is measured at or below it is silence.
+SILENT_LUFS = -70.0
+
+# Burned-in captions for a 9:16 frame, as fractions of its height (font, outline) and sides.
+FONT_NAME = "Aileron"
+FONT_SIZE = 0.042
+OUTLINE = 0.003
+BOTTOM_MARGIN = 0.13
+SIDE_MARGIN = 0.08
 
 
 class AssemblyError(Exception):
@@ -32,6 +74,9 @@ class AssemblyError(Exception):
 class CutLine:
     speaker: str
     text: str
+    # The line spoken (a WAV or MP3 file) and its length in seconds, read from it when None.
+    audio: Path | None = None
+    duration: float | None = None
 
     @property
     def caption(self) -> str:
@@ -45,6 +90,31 @@ class CutLine:
 class CutScene:
     video: Path
     lines: tuple[CutLine, ...] = ()
+    key: str = ""
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class PlacedScene:
+    """Where a scene sits in the cut: `duration` is at least `clip_duration`, the part of the
+    clip that plays; past it the clip's last frame is held."""
+
+    start: float
+    duration: float
+    clip_duration: float
+    key: str
+    title: str
+
+
+@dataclass(frozen=True)
+class PlacedLine:
+    """Where a line sits in the cut, in seconds from its start; `scene` is its scene's index."""
+
+    start: float
+    duration: float
+    speaker: str
+    text: str
+    scene: int
 
 
 @dataclass
@@ -55,6 +125,11 @@ class Cut:
     height: int
     cues: list[tuple[float, float, str]]
     webvtt: str
+    scenes: list[PlacedScene] = field(default_factory=list)
+    lines: list[PlacedLine] = field(default_factory=list)
+    music: bool = False
+    # The integrated loudness (LUFS) of the cut's sound; None when it has none or is silent.
+    loudness: float | None = None
 
 
 @dataclass(frozen=True)
@@ -73,11 +148,17 @@ def ffmpeg() -> str:
 
 
 def encode_timeout(seconds: float) -> float:
-    """How long the one encode of a cut of `seconds` may run before it is stopped."""
+    """How long the picture's encode of a cut of `seconds` may run before it is stopped."""
     return 120.0 + 10.0 * seconds
 
 
-def run(command: list[str], *, timeout: float, what: str) -> subprocess.CompletedProcess:
+def audio_timeout(seconds: float) -> float:
+    """How long one audio pass or the final join of a cut of `seconds` may run."""
+    return 60.0 + 2.0 * seconds
+
+
+def run(command: list[str], *, timeout: float, what: str,
+        cwd: Path | None = None) -> subprocess.CompletedProcess:  # fmt: skip
     """Run ffmpeg; a timeout becomes an AssemblyError (subprocess.run kills the child)."""
     try:
         return subprocess.run(  # noqa: S603 - argument list, no shell
@@ -86,6 +167,7 @@ def run(command: list[str], *, timeout: float, what: str) -> subprocess.Complete
             stdin=subprocess.DEVNULL,
             timeout=timeout,
             check=False,
+            cwd=cwd,
         )
     except subprocess.TimeoutExpired:
         raise AssemblyError(f"{what}: ffmpeg ran past {timeout:g} s and was stopped") from None
@@ -176,21 +258,101 @@ def timestamp(seconds: float, *, ass: bool = False) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}.{centis * 10:03d}"
 
 
-def schedule(
-    scenes: Sequence[CutScene], durations: Sequence[float]
-) -> list[tuple[float, float, str]]:
-    """Each scene's lines spread evenly over its own duration, after the scenes before it,
-    as the offline clips time their burned-in captions. Times are kept to the centisecond,
-    the precision of the subtitle file the MP4 track is made from, so both say the same."""
-    cues: list[tuple[float, float, str]] = []
-    offset = 0.0
-    for scene, duration in zip(scenes, durations, strict=True):
-        slot = duration / max(1, len(scene.lines))
-        for n, line in enumerate(scene.lines):
-            if caption := line.caption:
-                start, end = offset + n * slot, offset + (n + 1) * slot
-                cues.append((round(start, 2), round(end, 2), caption))
-        offset += duration
+def audio_length(path: Path) -> float:
+    """Seconds of a line's audio: from a PCM WAV's header when it is consistent with the
+    file's size (a streamed WAV may name no real length), otherwise as ffmpeg reads it."""
+    try:
+        with wave.open(str(path), "rb") as wav:
+            frames, rate = wav.getnframes(), wav.getframerate()
+            size = frames * wav.getsampwidth() * wav.getnchannels()
+        if rate > 0 and 0 < size <= path.stat().st_size:
+            return frames / rate
+    except (wave.Error, EOFError, OSError):
+        pass
+    return probe_duration(path)
+
+
+def line_length(line: CutLine) -> float | None:
+    """A line's length as given, or as its audio lasts; None for a line with neither."""
+    if line.duration is not None or line.audio is None:
+        return line.duration
+    return audio_length(Path(line.audio))
+
+
+def spoken_length(durations: Sequence[float]) -> float:
+    """Seconds a scene needs for lines of these lengths to play one after another: LEAD
+    before the first, GAP between two, TAIL after the last; 0 for no lines."""
+    if not durations:
+        return 0.0
+    return LEAD + sum(durations) + GAP * (len(durations) - 1) + TAIL
+
+
+def reading_time(line: CutLine) -> float:
+    return max(MIN_READING, len(line.caption) / READING_RATE)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    scenes: list[PlacedScene]
+    lines: list[PlacedLine]
+    frames: list[int]  # each scene's length in frames
+    voiced: list[tuple[Path, PlacedLine]]  # the lines with audio, in order
+
+
+def place(scenes: Sequence[CutScene], clip_lengths: Sequence[float],
+          line_lengths: Sequence[Sequence[float | None]], *, fps: int) -> Timeline:  # fmt: skip
+    """Every scene and line on the cut's clock, each scene a whole number of frames.
+
+    A scene with voiced lines (or lines of given lengths) plays them one after another from
+    LEAD in and lasts at least spoken_length of them; other scenes keep their clip's length
+    and spread their lines evenly over it."""
+    placed_scenes: list[PlacedScene] = []
+    placed_lines: list[PlacedLine] = []
+    frames: list[int] = []
+    voiced: list[tuple[Path, PlacedLine]] = []
+    at_frame = 0
+    for index, (scene, clip, lengths) in enumerate(
+        zip(scenes, clip_lengths, line_lengths, strict=True)
+    ):
+        clip_frames = max(1, round(clip * fps))
+        timed = bool(scene.lines) and (
+            any(line.audio is not None for line in scene.lines)
+            or all(length is not None for length in lengths)
+        )
+        start = at_frame / fps
+        if timed:
+            spans = [length if length is not None else reading_time(line)
+                     for line, length in zip(scene.lines, lengths, strict=True)]  # fmt: skip
+            # A hair under a frame of float noise must not add a frame.
+            count = max(clip_frames, math.ceil(spoken_length(spans) * fps - 1e-6))
+            offset = start + LEAD
+            for line, span in zip(scene.lines, spans, strict=True):
+                placed = PlacedLine(offset, span, line.speaker, line.text, index)
+                placed_lines.append(placed)
+                if line.audio is not None:
+                    voiced.append((Path(line.audio), placed))
+                offset += span + GAP
+        else:
+            count = clip_frames
+            slot = count / fps / max(1, len(scene.lines))
+            for n, line in enumerate(scene.lines):
+                placed_lines.append(PlacedLine(start + n * slot, slot, line.speaker, line.text,
+                                               index))  # fmt: skip
+        placed_scenes.append(PlacedScene(start, count / fps, clip_frames / fps, scene.key,
+                                         scene.title))  # fmt: skip
+        frames.append(count)
+        at_frame += count
+    return Timeline(placed_scenes, placed_lines, frames, voiced)
+
+
+def schedule(lines: Sequence[PlacedLine]) -> list[tuple[float, float, str]]:
+    """The subtitle cues: each line with a caption over its span. Times are kept to the
+    centisecond, the precision of the subtitle file the MP4 track is made from, so both say
+    the same."""
+    cues = []
+    for line in lines:
+        if caption := CutLine(line.speaker, line.text).caption:
+            cues.append((round(line.start, 2), round(line.start + line.duration, 2), caption))
     return cues
 
 
@@ -202,18 +364,26 @@ def webvtt(cues: Sequence[tuple[float, float, str]]) -> str:
     return "\n".join(blocks)
 
 
-def ass(cues: Sequence[tuple[float, float, str]], width: int, height: int) -> str:
-    """The cues as an ASS script: ffmpeg copies ASS text into mov_text as it is, where its
-    WebVTT and SRT readers would rewrite braces and tags."""
-    font_size = max(12, height // 24)
+def ass(cues: Sequence[tuple[float, float, str]], width: int, height: int, *,
+        bold: bool = False) -> str:  # fmt: skip
+    """The cues as an ASS script, styled for a vertical frame: white text with a dark
+    outline, wrapped between side margins, above the bottom band that phone players cover;
+    `bold` for burning in (the subtitle track stays plain: its style would tag every cue).
+    ffmpeg copies ASS text into mov_text as it is, where its WebVTT and SRT readers would
+    rewrite braces and tags."""
+    size = max(12, round(height * FONT_SIZE))
+    outline = max(1, round(height * OUTLINE))
+    shadow = max(1, outline // 2)
+    side, bottom = round(width * SIDE_MARGIN), round(height * BOTTOM_MARGIN)
     header = [
-        "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {width}", f"PlayResY: {height}", "",
+        "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {width}", f"PlayResY: {height}",
+        "WrapStyle: 0", "ScaledBorderAndShadow: yes", "YCbCr Matrix: TV.709", "",
         "[V4+ Styles]",
         "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, "
         "BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, "
         "BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding",
-        f"Style: Default,Arial,{font_size},&H00FFFFFF,&H00FFFFFF,&H00000000,&H40000000,"
-        "0,0,0,0,100,100,0,0,3,1,0,2,10,10,40,1",
+        f"Style: Default,{FONT_NAME},{size},&H00FFFFFF,&H00FFFFFF,&H00101010,&H80000000,"
+        f"{-int(bold)},0,0,0,100,100,0,0,1,{outline},{shadow},2,{side},{side},{bottom},1",
         "", "[Events]",
         "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
     ]  # fmt: skip
@@ -226,14 +396,21 @@ def ass(cues: Sequence[tuple[float, float, str]], width: int, height: int) -> st
     return "\n".join(header + events) + "\n"
 
 
-def filter_graph(media: Sequence[Media], frames: Sequence[int], *, width: int, height: int,
-                 fps: int, audio: bool) -> str:  # fmt: skip
-    """Each clip letterboxed to the frame, at one fps and pixel format, cut or held to its
-    frame count; its audio (or silence) resampled and padded to the same length; then all
-    concatenated in order into [v] and [a]."""
+def write_font(folder: Path) -> None:
+    """The captions' font beside the script, so libass finds it on a machine with no fonts:
+    Pillow's own, which the offline images are drawn with."""
+    folder.mkdir(exist_ok=True)
+    (folder / f"{FONT_NAME}.ttf").write_bytes(ImageFont.load_default(size=12).font_bytes)
+
+
+# ---------------------------------------------------------------- the picture
+def video_graph(frames: Sequence[int], *, width: int, height: int, fps: int,
+                subtitles: str | None) -> str:  # fmt: skip
+    """Each clip letterboxed to the frame, at one fps and pixel format, cut or held on its
+    last frame to its scene's frame count; all concatenated in order, the captions burned
+    over them, into [v]."""
     chains = []
-    pairs = []
-    for n, (clip, count) in enumerate(zip(media, frames, strict=True)):
+    for n, count in enumerate(frames):
         chains.append(
             f"[{n}:v:0]setpts=PTS-STARTPTS,"
             f"scale={width}:{height}:force_original_aspect_ratio=decrease:force_divisible_by=2"
@@ -241,85 +418,334 @@ def filter_graph(media: Sequence[Media], frames: Sequence[int], *, width: int, h
             # the whole cut as yuvj420p.
             ":out_range=tv:out_color_matrix=bt709,"
             f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,fps={fps},"
-            # A video stream a little shorter than the file holds its last frame.
+            # A clip shorter than its scene (or a stream a little shorter than its file)
+            # holds its last frame.
             f"format=yuv420p,tpad=stop_mode=clone:stop=-1,trim=end_frame={count},"
             f"setpts=PTS-STARTPTS[v{n}]"
         )
-        pairs.append(f"[v{n}]")
-        if audio:
-            samples = round(count * SAMPLE_RATE / fps)
-            source = f"[{n}:a:0]asetpts=PTS-STARTPTS," if clip.has_audio else (
-                f"anullsrc=r={SAMPLE_RATE}:cl=stereo,")  # fmt: skip
-            chains.append(
-                f"{source}aresample={SAMPLE_RATE},"
-                f"aformat=sample_fmts=fltp:sample_rates={SAMPLE_RATE}:channel_layouts=stereo,"
-                f"apad,atrim=end_sample={samples},asetpts=PTS-STARTPTS[a{n}]"
-            )
-            pairs.append(f"[a{n}]")
-    outputs = "[v][a]" if audio else "[v]"
-    chains.append(f"{''.join(pairs)}concat=n={len(media)}:v=1:a={int(audio)}{outputs}")
+    pads = "".join(f"[v{n}]" for n in range(len(frames)))
+    burn = f",ass=filename={subtitles}:fontsdir=fonts" if subtitles else ""
+    # The scale above converts to BT.709; the frames say so, for the stream to say so too.
+    tag = "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv"
+    chains.append(f"{pads}concat=n={len(frames)}:v=1:a=0,{tag}{burn}[v]")
     return ";".join(chains)
 
 
-def assemble_episode(scenes: Sequence[CutScene], out: Path, *, width: int | None = None,
-                     height: int | None = None, fps: int = 24) -> Cut:  # fmt: skip
+# ---------------------------------------------------------------- the sound
+FORMAT = (
+    f"aresample={SAMPLE_RATE},"
+    f"aformat=sample_fmts=fltp:sample_rates={SAMPLE_RATE}:channel_layouts=stereo"
+)
+SUMMARY_I = re.compile(r"I:\s+(-?(?:inf|[\d.]+)) LUFS")
+JSON_BLOCK = re.compile(r"\{[^{}]*\}")
+
+
+@dataclass(frozen=True)
+class Sound:
+    """The cut's sources of sound on its clock, in samples."""
+
+    scenes: list[tuple[Path | None, int]]  # each scene's clip if it has audio, its samples
+    lines: list[tuple[Path, int, int]]  # each voiced line's file, first sample and samples
+    music: Path | None
+    samples: int  # the whole cut
+
+    @property
+    def seconds(self) -> float:
+        return self.samples / SAMPLE_RATE
+
+    @property
+    def clips(self) -> list[Path]:
+        return [path for path, _ in self.scenes if path is not None]
+
+
+class Inputs:
+    """ffmpeg's input arguments, handing out each file's input index."""
+
+    def __init__(self) -> None:
+        self.args: list[str] = []
+
+    def add(self, path: Path, *options: str) -> int:
+        index = self.args.count("-i")
+        self.args += [*options, "-i", str(path)]
+        return index
+
+
+def decibels(value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:  # "-inf"
+        return -math.inf
+
+
+def gain(measured: float, wanted: float) -> float:
+    if measured <= SILENT_LUFS:
+        return 0.0
+    return max(-MAX_GAIN, min(MAX_GAIN, wanted - measured))
+
+
+def stem_levels(sound: Sound, *, what: str) -> dict[str, float]:
+    """The integrated loudness of each source of sound on its own (the dialogue as its lines
+    back to back, the clips' audio, one pass of the music), in one audio-only pass."""
+    stems = {
+        "dialogue": [(path, f"atrim=end_sample={count},") for path, _, count in sound.lines],
+        "bed": [(path, "") for path in sound.clips],
+        "music": [(sound.music, "")] if sound.music else [],
+    }
+    stems = {name: sources for name, sources in stems.items() if sources}
+    inputs = Inputs()
+    chains, outputs = [], []
+    for name, sources in stems.items():
+        pads = ""
+        for path, trim in sources:
+            index = inputs.add(path, "-vn")
+            chains.append(f"[{index}:a:0]{FORMAT},{trim}asetpts=PTS-STARTPTS[{name}{index}]")
+            pads += f"[{name}{index}]"
+        chains.append(f"{pads}concat=n={len(sources)}:v=0:a=1,"
+                      f"ebur128@{name}=peak=none[{name}]")  # fmt: skip
+        outputs += ["-map", f"[{name}]", "-f", "null", "-"]
+    result = run([ffmpeg(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info",
+                  *inputs.args, "-filter_complex", ";".join(chains), *outputs],
+                 timeout=audio_timeout(sound.seconds), what=what)  # fmt: skip
+    report = result.stderr.decode(errors="replace")
+    levels = {}
+    for name in stems:
+        at = report.find(f"[ebur128@{name} @")
+        match = SUMMARY_I.search(report, at) if at >= 0 else None
+        if result.returncode != 0 or match is None:
+            raise AssemblyError(f"{what}: ffmpeg could not measure the {name}:\n"
+                                f"{stderr_tail(result)}")  # fmt: skip
+        levels[name] = decibels(match[1])
+    return levels
+
+
+def mix_graph(sound: Sound, levels: dict[str, float], inputs: Inputs) -> str:
+    """The sources placed on the cut's clock and mixed into [mix]: the dialogue at its level;
+    the clips' audio and the looped music under it, ducked while it speaks. `levels` are the
+    stems' own loudness (none needed when there is one stem: the whole is normalised)."""
+    dialogue = clips = music = 0.0
+    reference = None
+    if levels.get("dialogue", -math.inf) > SILENT_LUFS:
+        dialogue, reference = gain(levels["dialogue"], DIALOGUE_LUFS), DIALOGUE_LUFS
+    if "bed" in levels:
+        if reference is not None:
+            clips = gain(levels["bed"], reference - BED_UNDER)
+        elif levels["bed"] > SILENT_LUFS:
+            reference = levels["bed"]
+    if "music" in levels and reference is not None:
+        music = gain(levels["music"], reference - MUSIC_UNDER)
+
+    chains: list[str] = []
+    background: list[str] = []
+    if sound.clips:
+        pads = ""
+        for n, (path, count) in enumerate(sound.scenes):
+            if path is None:
+                # A scene without audio is silence of its length.
+                chains.append(f"anullsrc=r={SAMPLE_RATE}:cl=stereo,atrim=end_sample={count}[c{n}]")
+            else:
+                index = inputs.add(path, "-vn")
+                chains.append(f"[{index}:a:0]asetpts=PTS-STARTPTS,{FORMAT},apad,"
+                              f"atrim=end_sample={count}[c{n}]")  # fmt: skip
+            pads += f"[c{n}]"
+        chains.append(f"{pads}concat=n={len(sound.scenes)}:v=0:a=1,volume={clips:.2f}dB[bed]")
+        background.append("[bed]")
+    if sound.music is not None:
+        index = inputs.add(sound.music, "-vn", "-stream_loop", "-1")
+        chains.append(f"[{index}:a:0]{FORMAT},atrim=end_sample={sound.samples},"
+                      f"asetpts=PTS-STARTPTS,volume={music:.2f}dB[music]")  # fmt: skip
+        background.append("[music]")
+    if sound.lines:
+        pads = ""
+        for n, (path, first, count) in enumerate(sound.lines):
+            index = inputs.add(path, "-vn")
+            chains.append(f"[{index}:a:0]{FORMAT},atrim=end_sample={count},"
+                          f"asetpts=PTS-STARTPTS,adelay=delays={first}S:all=1[l{n}]")  # fmt: skip
+            pads += f"[l{n}]"
+        # The lines do not overlap, so their sum is each in its place.
+        joined = (f"amix=inputs={len(sound.lines)}:normalize=0:duration=longest"
+                  if len(sound.lines) > 1 else "anull")  # fmt: skip
+        split = ",asplit=2[dialogue][key]" if background else "[dialogue]"
+        whole = f"apad=whole_len={sound.samples},atrim=end_sample={sound.samples}"
+        chains.append(f"{pads}{joined},{whole},volume={dialogue:.2f}dB{split}")
+    if len(background) == 2:
+        chains.append(f"{''.join(background)}amix=inputs=2:normalize=0[background]")
+        background = ["[background]"]
+    if sound.lines and background:
+        chains.append(f"{background[0]}[key]{DUCK}[ducked]")
+        chains.append("[dialogue][ducked]amix=inputs=2:normalize=0[mix]")
+    else:
+        chains.append(f"{(background or ['[dialogue]'])[0]}anull[mix]")
+    return ";".join(chains)
+
+
+def loudnorm_report(result: subprocess.CompletedProcess, *, what: str) -> dict[str, str]:
+    """The JSON that loudnorm prints as it closes."""
+    report = result.stderr.decode(errors="replace")
+    found = JSON_BLOCK.findall(report[report.rfind("[Parsed_loudnorm") :])
+    if result.returncode != 0 or not found:
+        raise AssemblyError(f"{what}: ffmpeg could not mix the sound:\n{stderr_tail(result)}")
+    return json.loads(found[-1])
+
+
+def measuring(loudness: float) -> str:
+    return f"loudnorm=I={loudness}:TP={TRUE_PEAK}:LRA=50:print_format=json"
+
+
+def applying(loudness: float, measured: dict[str, str]) -> str:
+    return (f"{measuring(loudness)}:linear=true:measured_I={measured['input_i']}"
+            f":measured_TP={measured['input_tp']}:measured_LRA={measured['input_lra']}"
+            f":measured_thresh={measured['input_thresh']}"
+            f":offset={measured['target_offset']}")  # fmt: skip
+
+
+def make_sound(sound: Sound, work: Path, *, loudness: float,
+               what: str) -> tuple[Path, float | None]:  # fmt: skip
+    """Mix the sound into a WAV normalised to `loudness` LUFS integrated; returns it and its
+    measured loudness (None when it is silent).
+
+    loudnorm in two passes: the mix is measured as it is written, then one linear gain takes
+    it to the target. When that gain would push its peaks past TRUE_PEAK (loudnorm would then
+    compress it dynamically, and miss the target on a short cut) the mix is first raised and
+    limited, and measured again."""
+    timeout = audio_timeout(sound.seconds)
+    # One source alone needs no level of its own: the whole is normalised.
+    stems = bool(sound.lines) + bool(sound.clips) + bool(sound.music)
+    levels = stem_levels(sound, what=what) if stems > 1 else {}
+    inputs = Inputs()
+    graph = mix_graph(sound, levels, inputs)
+    mix = work / "mix.wav"
+    result = run([ffmpeg(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-y",
+                  *inputs.args, "-filter_complex",
+                  f"{graph};[mix]asplit=2[out][measure];[measure]{measuring(loudness)}[ln]",
+                  "-map", "[out]", "-c:a", "pcm_f32le", str(mix),
+                  "-map", "[ln]", "-f", "null", "-"], timeout=timeout, what=what)  # fmt: skip
+    measured = loudnorm_report(result, what=what)
+    level, peak = decibels(measured["input_i"]), decibels(measured["input_tp"])
+    if level <= SILENT_LUFS:
+        return mix, None
+    if peak + (loudness - level) > TRUE_PEAK:
+        limited = work / "limited.wav"
+        # The limiter lowers the loudness a little; aim that much higher.
+        raise_by = loudness - level + 0.5
+        result = run([ffmpeg(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info",
+                      "-y", "-i", str(mix), "-filter_complex",
+                      f"[0:a]volume={raise_by:.2f}dB,alimiter=limit={10 ** (LIMIT / 20):.4f}"
+                      f":level=false:latency=true,asplit=2[out][measure];"
+                      f"[measure]{measuring(loudness)}[ln]",
+                      "-map", "[out]", "-c:a", "pcm_f32le", str(limited),
+                      "-map", "[ln]", "-f", "null", "-"], timeout=timeout, what=what)  # fmt: skip
+        measured, mix = loudnorm_report(result, what=what), limited
+    final = work / "sound.wav"
+    result = run([ffmpeg(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-y",
+                  "-i", str(mix), "-af", f"{applying(loudness, measured)},aresample={SAMPLE_RATE}",
+                  "-c:a", "pcm_f32le", str(final)], timeout=timeout, what=what)  # fmt: skip
+    applied = loudnorm_report(result, what=what)
+    output = decibels(applied["output_i"])
+    return final, output if output > SILENT_LUFS else None
+
+
+# ---------------------------------------------------------------- the cut
+def assemble_episode(scenes: Sequence[CutScene], out: Path, *, music: Path | None = None,
+                     width: int | None = None, height: int | None = None, fps: int = 24,
+                     loudness: float = -14.0) -> Cut:  # fmt: skip
     """Join the scenes' clips in order into the MP4 `out` and return what was written.
 
-    The frame is `width`x`height` (default: the first clip's size, made even). The file
-    appears at `out` only once it is complete; on any failure nothing new is left there and
-    AssemblyError says why. A cut with no dialogue has no subtitle stream.
+    The frame is `width`x`height` (default: the first clip's size, made even). The sound
+    (the clips' audio, the voiced lines, the `music` bed looped) is normalised to `loudness`
+    LUFS; a cut with nothing to hear has no audio stream, one with no dialogue no captions
+    and no subtitle stream. The file appears at `out` only once it is complete; on any
+    failure nothing new is left there and AssemblyError says why.
     """
     if not scenes:
         raise AssemblyError("An episode cut needs at least one scene.")
     if fps < 1:
         raise AssemblyError(f"An episode cut needs a positive frame rate, not {fps}.")
-    out = Path(out)
-    media = [probe(Path(scene.video)) for scene in scenes]
-    for scene, clip in zip(scenes, media, strict=True):
+    out = Path(out).absolute()
+    videos = [Path(scene.video).absolute() for scene in scenes]
+    music = Path(music).absolute() if music is not None else None
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        media = list(pool.map(probe, videos))
+        if music is not None:
+            probe(music)
+        line_lengths = [list(pool.map(line_length, scene.lines)) for scene in scenes]
+    for video, clip in zip(videos, media, strict=True):
         if not clip.has_video or not clip.width or not clip.height:
-            raise AssemblyError(f"{Path(scene.video).name} has no video stream.")
+            raise AssemblyError(f"{video.name} has no video stream.")
     width = even(width or media[0].width)
     height = even(height or media[0].height)
-    lengths = [
-        clip.duration if clip.duration is not None else decoded_duration(Path(scene.video))
-        for scene, clip in zip(scenes, media, strict=True)
-    ]
-    # Every clip becomes a whole number of frames; the cues and the file follow those counts.
-    frames = [max(1, round(seconds * fps)) for seconds in lengths]
-    durations = [count / fps for count in frames]
-    cues = schedule(scenes, durations)
-    audio = any(clip.has_audio for clip in media)
+    clip_lengths = [clip.duration if clip.duration is not None else decoded_duration(video)
+                    for video, clip in zip(videos, media, strict=True)]  # fmt: skip
+    timeline = place(scenes, clip_lengths, line_lengths, fps=fps)
+    cues = schedule(timeline.lines)
+    # Each scene's first sample, from the frames before it, so no rounding adds up.
+    bounds = [round(sum(timeline.frames[:n]) * SAMPLE_RATE / fps)
+              for n in range(len(scenes) + 1)]  # fmt: skip
+    sound = Sound(
+        scenes=[(video if clip.has_audio else None, bounds[n + 1] - bounds[n])
+                for n, (video, clip) in enumerate(zip(videos, media, strict=True))],
+        lines=[(path, round(line.start * SAMPLE_RATE), round(line.duration * SAMPLE_RATE))
+               for path, line in timeline.voiced],
+        music=music, samples=bounds[-1],
+    )  # fmt: skip
+    audible = bool(sound.clips or sound.lines or sound.music)
+    seconds = sum(timeline.frames) / fps
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="cut-") as work:
-        inputs: list[str] = []
-        for scene in scenes:
-            inputs += ["-i", str(scene.video)]
-        maps = ["-map", "[v]"] + (["-map", "[a]"] if audio else [])
+    with tempfile.TemporaryDirectory(prefix="cut-") as name:
+        work = Path(name)
+        subtitles = track = None
         if cues:
-            subtitles = Path(work) / "dialogue.ass"
-            subtitles.write_text(ass(cues, width, height), encoding="utf-8")
-            inputs += ["-i", str(subtitles)]
-            maps += ["-map", f"{len(scenes)}:s:0", "-c:s", "mov_text", "-metadata:s:s:0",
+            subtitles, track = "captions.ass", work / "dialogue.ass"
+            (work / subtitles).write_text(ass(cues, width, height, bold=True), encoding="utf-8")
+            track.write_text(ass(cues, width, height), encoding="utf-8")
+            write_font(work / "fonts")
+        picture = work / "picture.mp4"
+        inputs = Inputs()
+        for video in videos:
+            inputs.add(video, "-an", "-sn")
+        graph = video_graph(timeline.frames, width=width, height=height, fps=fps,
+                            subtitles=subtitles)  # fmt: skip
+        encode = [
+            ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *inputs.args,
+            "-filter_complex", graph, "-map", "[v]", "-map_metadata", "-1",
+            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+            "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
+            "-f", "mp4", str(picture),
+        ]  # fmt: skip
+        # The picture is encoded while the sound is mixed: the sound's passes are short.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            encoding = pool.submit(run, encode, timeout=encode_timeout(seconds),
+                                   what=f"Cutting {out.name}", cwd=work)  # fmt: skip
+            mixed = (make_sound(sound, work, loudness=loudness, what=f"Mixing {out.name}")
+                     if audible else None)  # fmt: skip
+            result = encoding.result()
+        if result.returncode != 0:
+            raise AssemblyError(f"ffmpeg could not cut {out.name}:\n{stderr_tail(result)}")
+
+        streams = Inputs()
+        streams.add(picture)
+        maps = ["-map", "0:v:0"]
+        if mixed is not None:
+            streams.add(mixed[0])
+            maps += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "128k", "-ar", str(SAMPLE_RATE),
+                     "-ac", "2"]  # fmt: skip
+        if track is not None:
+            index = streams.add(track)
+            maps += ["-map", f"{index}:s:0", "-c:s", "mov_text", "-metadata:s:s:0",
                      "language=und", "-disposition:s:0", "default"]  # fmt: skip
-        graph = filter_graph(media, frames, width=width, height=height, fps=fps, audio=audio)
         # Beside `out`, so the final rename stays on one filesystem and is atomic.
         handle, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=".part")
         os.close(handle)
         partial = Path(name)
         try:
             command = [
-                ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *inputs,
-                "-filter_complex", graph, *maps, "-map_metadata", "-1",
-                "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
-                "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
-                *(["-c:a", "aac", "-b:a", "128k"] if audio else []),
+                ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+                *streams.args, *maps, "-c:v", "copy", "-map_metadata", "-1",
                 "-movflags", "+faststart", "-f", "mp4", str(partial),
             ]  # fmt: skip
-            result = run(command, timeout=encode_timeout(sum(durations)),
-                         what=f"Cutting {out.name}")  # fmt: skip
+            result = run(command, timeout=audio_timeout(seconds), what=f"Joining {out.name}")
             if result.returncode != 0:
-                raise AssemblyError(f"ffmpeg could not cut {out.name}:\n{stderr_tail(result)}")
+                raise AssemblyError(f"ffmpeg could not join {out.name}:\n{stderr_tail(result)}")
             duration = probe_duration(partial)
             partial.chmod(0o644)  # mkstemp makes it private; the cut is served as media
             partial.replace(out)
@@ -327,4 +753,5 @@ def assemble_episode(scenes: Sequence[CutScene], out: Path, *, width: int | None
             partial.unlink(missing_ok=True)
             raise
     return Cut(path=out, duration=duration, width=width, height=height, cues=cues,
-               webvtt=webvtt(cues))  # fmt: skip
+               webvtt=webvtt(cues), scenes=timeline.scenes, lines=timeline.lines,
+               music=music is not None, loudness=mixed[1] if mixed else None)  # fmt: skip

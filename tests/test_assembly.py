@@ -3,21 +3,29 @@ track and as WebVTT. Clips are made with the same ffmpeg binary; no database is 
 
 from __future__ import annotations
 
+import math
 import re
+import shutil
 import subprocess
+import wave
 from pathlib import Path
 
 import imageio_ffmpeg
+import numpy as np
 import pytest
 
 from generation import assembly
 from generation.assembly import (
+    GAP,
+    LEAD,
+    TAIL,
     AssemblyError,
     Cut,
     CutLine,
     CutScene,
     assemble_episode,
     probe_duration,
+    spoken_length,
 )
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
@@ -240,3 +248,238 @@ def test_it_leaves_an_earlier_cut_in_place_when_ffmpeg_is_stopped(clips, tmp_pat
         assemble_episode([CutScene(clips["voiced"], (CutLine("Jun", "Wait."),))], out)
     assert out.read_bytes() == b"the earlier cut"
     assert list(tmp_path.iterdir()) == [out]
+
+
+# ---------------------------------------------------------------- voices, music, loudness
+def speech(path: Path, text: str) -> Path:
+    """A spoken line: espeak-ng's voice where it is installed, otherwise a syllable-like
+    babble of about the same length made by ffmpeg."""
+    if espeak := shutil.which("espeak-ng"):
+        subprocess.run([espeak, "-w", str(path), text], check=True, timeout=30,
+                       capture_output=True)  # fmt: skip
+        return path
+    seconds = 0.3 + 0.07 * len(text)
+    ffmpeg("-f", "lavfi", "-i", f"aevalsrc='0.3*sin(2*PI*(140+40*sin(2*PI*3*t))*t)"
+           f"*abs(sin(2*PI*4*t))':s=22050:d={seconds:.2f}", str(path))  # fmt: skip
+    return path
+
+
+def tone(path: Path, frequency: float, seconds: float, *, level: float = 0.5) -> Path:
+    ffmpeg("-f", "lavfi", "-i", f"sine=frequency={frequency}:duration={seconds}",
+           "-af", f"volume={level}", "-ac", "2", str(path))  # fmt: skip
+    return path
+
+
+def measure(path: Path, *filters: str, start: float = 0.0, length: float | None = None) -> str:
+    """ffmpeg's report of the cut's audio run through `filters`, from `start` for `length`."""
+    window = ["-ss", str(start)] + (["-t", str(length)] if length is not None else [])
+    command = [FFMPEG, "-hide_banner", "-nostdin", "-nostats", *window, "-i", str(path),
+               "-map", "0:a:0", "-af", ",".join(filters), "-f", "null", "-"]  # fmt: skip
+    return subprocess.run(command, capture_output=True, timeout=60).stderr.decode()
+
+
+def integrated_loudness(path: Path) -> float:
+    report = measure(path, "ebur128=peak=none")
+    return float(re.findall(r"I:\s+(-?[\d.]+) LUFS", report)[-1])
+
+
+def rms(path: Path, start: float, length: float, *filters: str) -> float:
+    """The RMS level in dB of the cut's audio, through `filters`, over one window."""
+    report = measure(path, *filters, "astats=measure_perchannel=none", start=start,
+                     length=length)  # fmt: skip
+    return float(re.search(r"RMS level dB: (-?[\d.]+|-inf)", report)[1])
+
+
+def stream_seconds(path: Path, kind: str) -> float:
+    """How long one stream of the file lasts when decoded: its frames or samples."""
+    result = ffmpeg("-i", str(path), "-map", f"0:{kind}:0", "-f", "null", "-progress", "pipe:1",
+                    "-nostats", "-")  # fmt: skip
+    return int(re.findall(r"out_time_us=(\d+)", result.stdout.decode())[-1]) / 1e6
+
+
+def frame(path: Path, at: float, width: int, height: int) -> np.ndarray:
+    data = ffmpeg("-ss", str(at), "-i", str(path), "-frames:v", "1", "-f", "rawvideo",
+                  "-pix_fmt", "gray", "-").stdout  # fmt: skip
+    return np.frombuffer(data, dtype=np.uint8).reshape(height, width).astype(int)
+
+
+VOICED = ("Who left the door open?", "I did, before the storm came in.", "Why?")
+
+
+@pytest.fixture(scope="module")
+def voices(tmp_path_factory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("voices")
+    return [speech(folder / f"line{n}.wav", text) for n, text in enumerate(VOICED)]
+
+
+@pytest.fixture(scope="module")
+def episode(clips, voices, tmp_path_factory):
+    """Three scenes: the 1 s silent clip under two voiced lines (longer than it), the 2.5 s
+    clip with a tone under one, the 1.5 s white clip without lines; a 2 s music bed."""
+    folder = tmp_path_factory.mktemp("episode")
+    music = tone(folder / "music.wav", 110, 2.0)
+    scenes = [
+        CutScene(clips["silent"], (CutLine("Mara", VOICED[0], voices[0]),
+                                   CutLine("Jun", VOICED[1], voices[1])),
+                 key="scene_1", title="The door"),
+        CutScene(clips["voiced"], (CutLine("Mara", VOICED[2], voices[2]),), key="scene_2"),
+        CutScene(clips["white"], key="scene_3", title="After"),
+    ]  # fmt: skip
+    return assemble_episode(scenes, folder / "episode.mp4", music=music)
+
+
+def test_it_times_a_scene_by_its_dialogue_when_the_lines_outlast_the_clip(episode, voices):
+    first, second, third = (assembly.audio_length(voice) for voice in voices)
+    scene_1 = math.ceil(spoken_length([first, second]) * 24) / 24
+    assert spoken_length([first, second]) > 1.0  # longer than the clip
+    assert [(s.key, s.title) for s in episode.scenes] == [
+        ("scene_1", "The door"), ("scene_2", ""), ("scene_3", "After")]  # fmt: skip
+    assert [s.start for s in episode.scenes] == pytest.approx([0, scene_1, scene_1 + 2.5])
+    assert [s.duration for s in episode.scenes] == pytest.approx([scene_1, 2.5, 1.5])
+    assert [s.clip_duration for s in episode.scenes] == pytest.approx([1.0, 2.5, 1.5])
+    assert episode.duration == pytest.approx(scene_1 + 4.0, abs=0.03)
+    # The lines play one after another, each for as long as its audio.
+    starts = [LEAD, LEAD + first + GAP, scene_1 + LEAD]
+    assert [line.start for line in episode.lines] == pytest.approx(starts)
+    assert [line.duration for line in episode.lines] == pytest.approx([first, second, third])
+    assert [line.scene for line in episode.lines] == [0, 0, 1]
+
+
+def test_it_holds_the_last_frame_of_a_clip_shorter_than_its_dialogue(episode, clips):
+    # The picture lasts as long as the sound: the clip's last frame fills the difference.
+    video, audio = stream_seconds(episode.path, "v"), stream_seconds(episode.path, "a")
+    assert video == pytest.approx(episode.duration, abs=0.05)
+    assert audio == pytest.approx(video, abs=0.05)
+    # Above the captions: the clip's last frame, unchanged from 1 s to the scene's end.
+    last = frame(clips["silent"], 23 / 24, 540, 960)[:700]
+    held = [
+        frame(episode.path, at, 540, 960)[:700]
+        for at in (1.05, 1.2, episode.scenes[0].duration - 0.05)
+    ]
+    for picture in held:
+        assert np.abs(picture - last).mean() < 3
+        assert np.abs(picture - held[0]).mean() < 0.2
+    # Before the hold the clip moves.
+    assert np.abs(frame(episode.path, 0.5, 540, 960)[:700] - held[0]).mean() > 2
+
+
+def test_its_subtitle_track_and_webvtt_carry_every_voiced_line_over_its_audio(episode):
+    captions = ["Mara: Who left the door open?", "Jun: I did, before the storm came in.",
+                "Mara: Why?"]  # fmt: skip
+    spans = [(line.start, line.start + line.duration) for line in episode.lines]
+    for cues in (episode.cues, track_cues(episode.path)):
+        assert [text for _, _, text in cues] == captions
+        for (start, end, _), (want_start, want_end) in zip(cues, spans, strict=True):
+            assert (start, end) == pytest.approx((want_start, want_end), abs=0.011)
+    timings = [line for line in episode.webvtt.splitlines() if " --> " in line]
+    assert [tuple(seconds(t) for t in line.split(" --> ")) for line in timings] == [
+        (start, end) for start, end, _ in episode.cues]  # fmt: skip
+    assert [line for line in episode.webvtt.splitlines() if line.startswith(("Mara", "Jun"))] == (
+        captions)  # fmt: skip
+
+
+def test_it_is_normalised_to_minus_14_lufs(episode):
+    measured = integrated_loudness(episode.path)
+    assert measured == pytest.approx(-14.0, abs=1.0)
+    assert episode.loudness == pytest.approx(measured, abs=0.5)
+    assert episode.music is True
+
+
+def test_it_writes_48_khz_stereo_aac_with_the_lines_as_mov_text(episode):
+    video, audio, subtitle = streams(episode.path)
+    assert video.startswith("Video: h264") and "540x960" in video
+    assert audio.startswith("Audio: aac") and "48000 Hz, stereo" in audio
+    assert subtitle.startswith("Subtitle: mov_text")
+
+
+def test_it_loops_the_music_to_the_end_and_plays_the_voices_where_they_are_placed(episode):
+    line = episode.lines[1]
+    voice = rms(episode.path, line.start + 0.2, line.duration - 0.4, "highpass=f=300")
+    assert voice > -30
+    # The 2 s bed is still playing in the last scene, 5 s and more into the cut.
+    last = episode.scenes[-1]
+    music = rms(episode.path, last.start + 0.2, last.duration - 0.4,
+                "bandpass=f=110:width_type=q:width=4")  # fmt: skip
+    assert music > -45
+
+
+def test_it_burns_the_dialogue_into_the_picture_above_the_bottom_margin(clips, tmp_path):
+    # Two white scenes at the clip's own 480x640: a line over the first only.
+    scenes = [CutScene(clips["white"], (CutLine("Jun", "I did."),)), CutScene(clips["white"])]
+    cut = assemble_episode(scenes, tmp_path / "burned.mp4")
+    captioned, plain = frame(cut.path, 0.7, 480, 640), frame(cut.path, 2.2, 480, 640)
+    # The caption sits above the bottom 13 % and between the side margins: dark outline
+    # and white letters in that band, nothing below it or at the sides.
+    band = slice(round(640 * 0.75), round(640 * 0.87))
+    assert captioned[band].min() < 80 and plain[band].min() > 200
+    assert captioned[round(640 * 0.88) :].min() > 200
+    assert captioned[band, : round(480 * 0.08) - 2].min() > 200
+    assert captioned[: round(640 * 0.7)].min() > 200
+
+
+def test_it_ducks_the_music_while_a_line_plays(clips, tmp_path):
+    # A 2 kHz "voice" and a 100 Hz bed, told apart in the mix by filtering.
+    voice = tone(tmp_path / "voice.wav", 2000, 1.5)
+    music = tone(tmp_path / "bed.wav", 100, 3.0)
+    scenes = [CutScene(clips["voiced"], ()),
+              CutScene(clips["silent"], (CutLine("Mara", "Hello?", voice),))]  # fmt: skip
+    bed_only = [CutScene(clips["silent"]), CutScene(clips["silent"])]
+    cut = assemble_episode(scenes, tmp_path / "ducked.mp4", music=music)
+    line = cut.lines[0]
+    low = ("lowpass=f=200", "lowpass=f=200", "lowpass=f=200")
+    between = rms(cut.path, 0.5, 1.5, *low)
+    under = rms(cut.path, line.start + 0.5, line.duration - 0.7, *low)
+    assert between - under > 6
+    assert cut.loudness == pytest.approx(integrated_loudness(cut.path), abs=0.5)
+    assert integrated_loudness(cut.path) == pytest.approx(-14, abs=1)
+    # A bed alone is normalised too, and has no captions.
+    alone = assemble_episode(bed_only, tmp_path / "bed.mp4", music=music, loudness=-20)
+    assert integrated_loudness(alone.path) == pytest.approx(-20, abs=1)
+    assert kinds(alone.path) == ["Video", "Audio"]
+    assert alone.cues == [] and alone.lines == [] and alone.music
+
+
+def test_it_normalises_a_short_peaky_cut_linearly_to_the_target(clips, tmp_path):
+    # Clicks a 100th of the time: far higher peaks than loudness, so the mix is limited
+    # before the gain; the result still meets the target.
+    clicks = tmp_path / "clicks.wav"
+    ffmpeg("-f", "lavfi", "-i", "aevalsrc='0.02*sin(2*PI*300*t)+0.9*lt(mod(t,0.5),0.005)'"
+           ":s=48000:d=3", "-ac", "2", str(clicks))  # fmt: skip
+    scenes = [CutScene(clips["silent"], (CutLine("", "Click.", clicks),))]
+    cut = assemble_episode(scenes, tmp_path / "clicks.mp4")
+    assert integrated_loudness(cut.path) == pytest.approx(-14, abs=1)
+    peak = float(re.search(r"max_volume: (-?[\d.]+) dB", measure(cut.path, "volumedetect"))[1])
+    assert peak <= 0.0
+
+
+def test_spoken_length_is_the_lines_with_a_lead_gaps_and_a_tail():
+    assert spoken_length([]) == 0
+    assert spoken_length([1.0]) == pytest.approx(LEAD + 1.0 + TAIL)
+    assert spoken_length([1.0, 2.0, 0.5]) == pytest.approx(LEAD + 3.5 + 2 * GAP + TAIL)
+
+
+def test_it_reads_a_lines_length_from_a_wav_or_an_mp3(voices, tmp_path):
+    mp3 = tmp_path / "line.mp3"
+    ffmpeg("-i", str(voices[0]), "-c:a", "libmp3lame", str(mp3))
+    with wave.open(str(voices[0])) as wav:
+        length = wav.getnframes() / wav.getframerate()
+    assert assembly.audio_length(voices[0]) == length
+    assert assembly.audio_length(mp3) == pytest.approx(length, abs=0.06)
+    # A streamed WAV's header may claim more data than the file holds: it is measured.
+    broken = tmp_path / "streamed.wav"
+    data = bytearray(voices[0].read_bytes())
+    data[40:44] = (0x7FFFFFF0).to_bytes(4, "little")
+    broken.write_bytes(bytes(data))
+    assert assembly.audio_length(broken) == pytest.approx(length, abs=0.06)
+
+
+def test_it_shows_a_line_without_audio_among_voiced_ones_for_its_reading_time(clips, voices,
+                                                                             tmp_path):  # fmt: skip
+    silent_line = CutLine("Jun", "A line that nobody voiced yet, read on screen.")
+    scenes = [CutScene(clips["silent"], (CutLine("Mara", VOICED[0], voices[0]), silent_line))]
+    cut = assemble_episode(scenes, tmp_path / "mixed.mp4")
+    first = assembly.audio_length(voices[0])
+    assert [line.start for line in cut.lines] == pytest.approx([LEAD, LEAD + first + GAP])
+    assert cut.lines[1].duration == pytest.approx(len(silent_line.caption) / 15)
+    assert [text for _, _, text in track_cues(cut.path)] == [
+        "Mara: Who left the door open?", silent_line.caption]  # fmt: skip
