@@ -6,6 +6,9 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 # Browser tests drive Debian's chromium; it is installed once, from the Debian packages.
 CHROMIUM := /usr/bin/chromium
+# The offline speech provider runs espeak-ng: one on the PATH, else Debian's, installed once.
+DEBIAN_ESPEAK := /usr/bin/espeak-ng
+ESPEAK := $(or $(shell command -v espeak-ng 2>/dev/null),$(DEBIAN_ESPEAK))
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: setup run test lint format clean
@@ -16,11 +19,15 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed $(ESPEAK)
 
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
+$(DEBIAN_ESPEAK):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq espeak-ng
 
 # Sets up, makes the sample drama end to end (once: a second run reuses it), then serves the
 # admin, the API, /docs and the viewer with a worker, and prints their addresses.

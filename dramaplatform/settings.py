@@ -234,7 +234,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Providers (see PROVIDERS.md). Each kind uses its remote service when the key is set, else the
-# offline `local` provider; SCRIPT_PROVIDER / IMAGE_PROVIDER / VIDEO_PROVIDER override.
+# offline `local` provider; SCRIPT_PROVIDER / IMAGE_PROVIDER / VIDEO_PROVIDER / SPEECH_PROVIDER
+# override.
 OPENAI_API_KEY = env_secret("OPENAI_API_KEY")
 OPENAI_BASE_URL = env_url("OPENAI_BASE_URL")
 # GPT-5 shuts down on 2026-12-11; OpenAI names gpt-6.1-sol as its replacement.
@@ -249,6 +250,12 @@ GEMINI_VIDEO_MODEL = env_str("GEMINI_VIDEO_MODEL", "gemini-omni-1.2-flash")
 SORA_API_KEY = env_secret("SORA_API_KEY")
 SORA_API_BASE = env_url("SORA_API_BASE")
 SORA_MODEL = env_str("SORA_MODEL", "sora-2")
+GEMINI_TTS_MODEL = env_str("GEMINI_TTS_MODEL", "gemini-3.8-flash-lite-tts")
+# An OpenAI-compatible `/v1/audio/speech`: OpenAI itself (no TTS_BASE_URL) or a self-hosted
+# speech server, which may need no key. OpenAI's own speech models shut down on 2027-01-06.
+TTS_API_KEY = env_secret("TTS_API_KEY")
+TTS_BASE_URL = env_url("TTS_BASE_URL")
+TTS_MODEL = env_str("TTS_MODEL", "gpt-4o-mini-tts")
 SCRIPT_PROVIDER = env_choice(
     "SCRIPT_PROVIDER", "openai" if OPENAI_API_KEY else "local", ("local", "openai")
 )
@@ -260,11 +267,20 @@ VIDEO_PROVIDER = env_choice(
     "gemini" if GEMINI_API_KEY else "gateway" if SORA_API_KEY else "local",
     ("local", "gemini", "gateway"),
 )
+SPEECH_PROVIDER = env_choice(
+    "SPEECH_PROVIDER",
+    "gemini" if GEMINI_API_KEY else "openai" if TTS_API_KEY or TTS_BASE_URL else "local",
+    ("local", "gemini", "openai"),
+)
 for _kind, _choice, _key, _names in (
     ("SCRIPT_PROVIDER", SCRIPT_PROVIDER, OPENAI_API_KEY, {"openai": "OPENAI_API_KEY"}),
     ("IMAGE_PROVIDER", IMAGE_PROVIDER, GEMINI_API_KEY, {"gemini": "GEMINI_API_KEY"}),
     ("VIDEO_PROVIDER", VIDEO_PROVIDER, GEMINI_API_KEY if VIDEO_PROVIDER == "gemini"
      else SORA_API_KEY, {"gemini": "GEMINI_API_KEY", "gateway": "SORA_API_KEY"}),
+    # A self-hosted speech server at TTS_BASE_URL may take no key; OpenAI itself needs one.
+    ("SPEECH_PROVIDER", SPEECH_PROVIDER, GEMINI_API_KEY if SPEECH_PROVIDER == "gemini"
+     else TTS_API_KEY or TTS_BASE_URL, {"gemini": "GEMINI_API_KEY",
+     "openai": "TTS_API_KEY (or TTS_BASE_URL, for a speech server that needs no key)"}),
 ):  # fmt: skip
     if _choice in _names and not _key:
         raise ImproperlyConfigured(f"{_kind}={_choice} needs {_names[_choice]}.")
@@ -295,7 +311,9 @@ JOB_TICK_MS = env_int("JOB_TICK_MS", 500, minimum=10)
 VIDEO_POLL_SECONDS = env_int("VIDEO_POLL_SECONDS", 10, minimum=1)
 # How many nodes of each provider run at once, across all workers on all machines:
 # `kind` or `kind:provider` = limit, e.g. "image=4,video:gemini=8,assembly=2".
-PROVIDER_CONCURRENCY = env_limits("PROVIDER_CONCURRENCY", {"image": 4, "video": 8, "assembly": 2})
+PROVIDER_CONCURRENCY = env_limits(
+    "PROVIDER_CONCURRENCY", {"image": 4, "video": 8, "speech": 4, "assembly": 2}
+)
 # `dependency` releases a node as soon as its own inputs are done; `level` waits for the whole
 # previous level (the baseline the DAG benchmark compares against).
 DAG_SCHEDULING = env_choice("DAG_SCHEDULING", "dependency", ("dependency", "level"))

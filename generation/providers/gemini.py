@@ -1,6 +1,7 @@
-"""Google Gemini adapters: images through `generateContent`, video through Gemini Omni.
+"""Google Gemini adapters: images and speech through `generateContent`, video through Gemini
+Omni.
 
-Both go through the official `google-genai` SDK with its own retries switched off
+All go through the official `google-genai` SDK with its own retries switched off
 (`HttpRetryOptions(attempts=1)`): `call_with_retries` owns every retry decision, and a video
 submit is never retried at all, since a second submit can bill a second render.
 
@@ -14,7 +15,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import logging
+import wave
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,10 +34,13 @@ from generation.providers.base import (
     ImageResult,
     ModelLifecycle,
     ProviderError,
+    SpeechRequest,
+    SpeechResult,
     Usage,
     VideoRequest,
     VideoResult,
     VideoStatus,
+    lifecycle_from_shutdown_date,
 )
 from generation.providers.retry import call_with_retries, retry_after_from_headers
 from generation.providers.transport import TIMEOUTS as _TIMEOUTS
@@ -61,6 +67,15 @@ _SAFETY_FINISH = {
     "RECITATION",
     "IMAGE_RECITATION",
     "MODEL_ARMOR",
+}
+
+# Gemini TTS answers with raw 16-bit PCM, mono, at the rate its mime type names.
+SPEECH_RATE = 24000
+# Preview TTS models Google shuts down (the Gemini API publishes no dates on a model).
+TTS_SHUTDOWNS = {
+    "gemini-3.1-flash-tts-preview": "2026-12-18",
+    "gemini-2.5-flash-preview-tts": "2026-12-18",
+    "gemini-2.5-pro-preview-tts": "2026-12-18",
 }
 
 # What Gemini Omni accepts (google-genai 3.6.1 VideoResponseFormat and the service docs).
@@ -307,6 +322,170 @@ class GeminiImageProvider:
 
     def lifecycle(self) -> ModelLifecycle:
         return _lifecycle(self.model)
+
+
+# ---------------------------------------------------------------- speech
+def speech_text(request: SpeechRequest) -> str:
+    """The text Gemini TTS reads: the line, after its delivery as Google's guide writes it
+    ("Say cheerfully: Have a wonderful day!") when the request has one."""
+    direction = request.instructions.strip().rstrip(":").strip()
+    return f"Say {direction}: {request.text}" if direction else request.text
+
+
+def pcm_rate(mime_type: str) -> int:
+    """The sample rate named in a mime type like `audio/L16;codec=pcm;rate=24000`."""
+    for parameter in mime_type.split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "rate" and value.strip().isdigit():
+            return int(value.strip())
+    return SPEECH_RATE
+
+
+def wav_from_pcm(pcm: bytes, *, rate: int, channels: int = 1) -> bytes:
+    """Raw little-endian 16-bit PCM as a WAV file (Gemini labels it L16, but sends it in the
+    byte order Google's own samples write straight into a WAV)."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as audio:
+        audio.setnchannels(channels)
+        audio.setsampwidth(2)
+        audio.setframerate(rate)
+        audio.writeframes(pcm[: len(pcm) - len(pcm) % (2 * channels)])
+    return buffer.getvalue()
+
+
+class GeminiSpeechProvider:
+    """Speech from Gemini TTS (GEMINI_TTS_MODEL) in one of its prebuilt voices, as WAV.
+
+    The voice's name is the prebuilt voice's; the delivery goes before the text.
+    """
+
+    name = PROVIDER
+
+    def __init__(self) -> None:
+        self.model: str = settings.GEMINI_TTS_MODEL
+        self.calls: list[CallRecord] = []
+
+    def synthesize(self, request: SpeechRequest) -> SpeechResult:
+        text = speech_text(request)
+        config = types.GenerateContentConfig(
+            response_modalities=["AUDIO"],
+            speech_config=types.SpeechConfig(
+                voice_config=types.VoiceConfig(
+                    prebuilt_voice_config=types.PrebuiltVoiceConfig(voice_name=request.voice.name)
+                )
+            ),
+        )
+
+        def call() -> SpeechResult:
+            with _client() as client:
+                response = client.models.generate_content(
+                    model=self.model, contents=text, config=config
+                )
+            return self._speech_from(response, request, text)
+
+        return call_with_retries(
+            call,
+            provider=PROVIDER,
+            model=self.model,
+            operation="speech",
+            calls=self.calls,
+            classify=_classifier(self.model),
+            usage_of=lambda result: Usage(
+                input_tokens=result.metadata["input_tokens"],
+                output_tokens=result.metadata["output_tokens"],
+                characters=len(text),
+                audio_seconds=result.duration_seconds,
+            ),
+        )
+
+    def _speech_from(
+        self, response: types.GenerateContentResponse, request: SpeechRequest, text: str
+    ) -> SpeechResult:
+        """The answer's audio as WAV; a blocked text or an answer without audio raises."""
+        meta = response.usage_metadata
+        usage = Usage(
+            input_tokens=(meta.prompt_token_count or 0) if meta else 0,
+            output_tokens=(meta.candidates_token_count or 0) if meta else 0,
+            characters=len(text),
+        )
+        candidates = response.candidates or []
+        if not candidates:
+            feedback = response.prompt_feedback
+            block = _enum_name(feedback.block_reason) if feedback else ""
+            if block:
+                why = f": {feedback.block_reason_message}" if feedback.block_reason_message else ""
+                raise ProviderError(f"Gemini refused to speak the line ({block}){why}",
+                                    retryable=False, reason="safety", usage=usage)  # fmt: skip
+            raise ProviderError("Gemini answered with no candidate and no reason",
+                                retryable=True, reason="no_audio", usage=usage)  # fmt: skip
+        candidate = candidates[0]
+        finish = _enum_name(candidate.finish_reason) or "unknown"
+        parts = (candidate.content.parts if candidate.content else None) or []
+        audio = next(
+            (
+                part.inline_data
+                for part in parts
+                if part.inline_data is not None
+                and part.inline_data.data
+                and (part.inline_data.mime_type or "").lower().startswith("audio/")
+            ),
+            None,
+        )
+        if audio is None:
+            said = " ".join(filter(None, [candidate.finish_message, *(p.text for p in parts)]))
+            # A withheld line stays withheld; a model that answered in text may speak next time.
+            raise ProviderError(
+                f"Gemini returned no audio (finish reason {finish})"
+                + (f": {said.strip()}" if said.strip() else ""),
+                retryable=finish not in _SAFETY_FINISH,
+                reason="safety" if finish in _SAFETY_FINISH else "no_audio",
+                usage=usage,
+            )
+        if finish == "MAX_TOKENS":
+            raise ProviderError(
+                "Gemini stopped before the end of the line (MAX_TOKENS): shorten it",
+                retryable=False,
+                reason="truncated",
+                usage=usage,
+            )
+        mime = audio.mime_type or ""
+        kind = mime.split(";")[0].strip().lower()
+        if kind not in ("audio/l16", "audio/pcm"):
+            raise ProviderError(
+                f"Gemini sent audio as {mime!r}, not the raw PCM (audio/L16) this adapter reads",
+                retryable=False,
+                reason="malformed_answer",
+                usage=usage,
+            )
+        rate = pcm_rate(mime)
+        data = wav_from_pcm(audio.data, rate=rate)
+        duration = (len(audio.data) // 2) / rate
+        return SpeechResult(
+            data=data,
+            content_type="audio/wav",
+            model=self.model,
+            duration_seconds=duration,
+            voice=request.voice.name,
+            metadata={
+                "provider": PROVIDER,
+                "model_version": response.model_version or "",
+                "finish_reason": finish,
+                "sample_rate": rate,
+                "input_tokens": usage.input_tokens,
+                "output_tokens": usage.output_tokens,
+            },
+        )
+
+    def lifecycle(self) -> ModelLifecycle:
+        """As for the other Gemini models, with the shutdown dates Google announced for the
+        preview TTS models."""
+        state = _lifecycle(self.model)
+        shutdown = TTS_SHUTDOWNS.get(self.model)
+        if state.state != "available" or shutdown is None:
+            return state
+        known = lifecycle_from_shutdown_date(PROVIDER, self.model, shutdown)
+        known.detail = "a preview TTS model: gemini-3.8-flash-lite-tts replaces it"
+        return known
 
 
 # ---------------------------------------------------------------- video

@@ -1,4 +1,5 @@
-"""Scripts through the OpenAI API, or any server that speaks it, with structured output.
+"""Scripts through the OpenAI API, or any server that speaks it, with structured output; and
+speech through `/v1/audio/speech` (OpenAI or a self-hosted speech server; see the end).
 
 `OPENAI_API_MODE=responses` (the default) uses the Responses API; `chat` uses Chat Completions,
 for compatible servers that lack the Responses API (most local ones). Either way the model is
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import openai
 from django.conf import settings
@@ -27,7 +29,10 @@ from generation.providers.base import (
     ModelLifecycle,
     ProviderError,
     ScriptOptions,
+    SpeechRequest,
+    SpeechResult,
     Usage,
+    Voice,
     lifecycle_from_shutdown_date,
 )
 from generation.providers.openai_errors import common_error, service_message
@@ -39,6 +44,7 @@ from generation.providers.script_checks import (
     script_problems,
     stripped,
 )
+from generation.providers.transport import TIMEOUTS, TRANSPORT
 
 # Error codes OpenAI (and compatible servers) give for a model that is gone or never existed.
 MODEL_GONE_CODES = {"model_not_found", "model_not_available", "model_deprecated"}
@@ -242,30 +248,10 @@ class OpenAIScriptWriter:
         `unknown` when the service says the model is gone or was never there; a compatible
         server without the route (404 without a model error code, or 405) leaves it unchecked.
         """
-        try:
-            info = call_with_retries(
-                lambda: self.client.models.retrieve(self.model),
-                provider=self.name,
-                model=self.model,
-                operation="lifecycle",
-                calls=self.calls,
-                classify=self._classify,
-                sleep=time.sleep,
-            )
-        except ProviderError as exc:
-            cause = exc.__cause__
-            if isinstance(cause, openai.APIStatusError) and _route_missing(cause):
-                detail = (
-                    f"the server does not answer GET /models/{{id}} "
-                    f"(HTTP {cause.status_code}: {service_message(cause)})"
-                )
-                return self._lifecycle("unchecked", detail=detail)
-            state = "unknown" if exc.reason == "model_unavailable" else "unchecked"
-            return self._lifecycle(state, detail=str(exc))
+        info, failed = _look_up_model(self)
+        if failed is not None:
+            return failed
         return lifecycle_from_shutdown_date(self.name, self.model, info.shutdown_date)
-
-    def _lifecycle(self, state: str, **fields: Any) -> ModelLifecycle:
-        return ModelLifecycle(provider=self.name, model=self.model, state=state, **fields)
 
     # ------------------------------------------------------------ one structured call
     def _ask(
@@ -544,6 +530,37 @@ def _ids_of(script: dict) -> set[str]:
     return ids
 
 
+def _look_up_model(provider: Any) -> tuple[Any, ModelLifecycle | None]:
+    """`GET /models/{id}` for the provider's model: the model object, or what the failure says
+    of the model (`unknown` when the service says it is gone or was never there; a compatible
+    server without the route, 404 without a model error code or 405, leaves it unchecked)."""
+
+    def lifecycle(state: str, detail: str) -> ModelLifecycle:
+        return ModelLifecycle(provider.name, provider.model, state, detail=detail)  # type: ignore
+
+    try:
+        info = call_with_retries(
+            lambda: provider.client.models.retrieve(provider.model),
+            provider=provider.name,
+            model=provider.model,
+            operation="lifecycle",
+            calls=provider.calls,
+            classify=provider._classify,
+            sleep=time.sleep,
+        )
+    except ProviderError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, openai.APIStatusError) and _route_missing(cause):
+            detail = (
+                f"the server does not answer GET /models/{{id}} "
+                f"(HTTP {cause.status_code}: {service_message(cause)})"
+            )
+            return None, lifecycle("unchecked", detail)
+        state = "unknown" if exc.reason == "model_unavailable" else "unchecked"
+        return None, lifecycle(state, str(exc))
+    return info, None
+
+
 def _route_missing(exc: openai.APIStatusError) -> bool:
     """A server without `GET /models/{id}`, rather than one that says the model is gone."""
     return exc.status_code == 405 or (exc.status_code == 404 and exc.code not in MODEL_GONE_CODES)
@@ -552,3 +569,231 @@ def _route_missing(exc: openai.APIStatusError) -> bool:
 def _short(exc: Exception) -> str:
     text = " ".join(str(exc).split())
     return text if len(text) <= 300 else text[:297] + "..."
+
+
+# ---------------------------------------------------------------- speech
+# OpenAI's voices by how they sound. alloy is neutral, so it closes both lists; tts-1 and
+# tts-1-hd lack ballad and verse. Odd-sized lists keep a catalogue that alternates women and
+# men from landing on only half of a list.
+FEMALE_VOICES = ("coral", "nova", "shimmer", "sage", "alloy")
+MALE_VOICES = ("ash", "echo", "onyx", "ballad", "verse", "fable", "alloy")
+MALE_VOICES_TTS1 = ("ash", "echo", "onyx", "fable", "alloy")
+# Models that read no `instructions`.
+PLAIN_SPEECH_MODELS = ("tts-1", "tts-1-hd")
+# OpenAI's speech models are shut down on this day, whatever a model object says; their
+# successor (gpt-realtime-2.1-mini) is on the Realtime API, not /v1/audio/speech.
+SPEECH_SHUTDOWNS = {
+    "tts-1": "2027-01-06",
+    "tts-1-hd": "2027-01-06",
+    "gpt-4o-mini-tts": "2027-01-06",
+    "gpt-4o-mini-tts-2025-03-20": "2027-01-06",
+    "gpt-4o-mini-tts-2025-12-15": "2027-01-06",
+}
+# Who OpenAI's model objects say owns its own models.
+OPENAI_OWNERS = {"openai", "openai-internal", "system"}
+# A WAV streamed before its length is known says so with the largest size there is.
+STREAMED_SIZE = 0xFFFFFFFF
+
+
+def openai_voice(voice: Voice, model: str) -> str:
+    """The OpenAI voice for a catalogue voice: by gender, then by number, so distinct numbers
+    get distinct voices until the gender's list runs out."""
+    if voice.gender == "male":
+        names = MALE_VOICES_TTS1 if model in PLAIN_SPEECH_MODELS else MALE_VOICES
+    else:
+        names = FEMALE_VOICES
+    return names[max(0, voice.number) % len(names)]
+
+
+def read_wav(data: bytes) -> tuple[bytes, float]:
+    """The WAV with true sizes in its header, and its length in seconds; raises ValueError for
+    bytes that are not a WAV.
+
+    A WAV streamed as it is spoken gives 0xFFFFFFFF (or 0) for sizes it did not know yet: the
+    audio is then all the bytes that came, and the header is rewritten to say so.
+    """
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise ValueError("not a RIFF/WAVE file")
+    position, bytes_per_second, block = 12, 0, 1
+    while position + 8 <= len(data):
+        chunk, size = (
+            data[position : position + 4],
+            int.from_bytes(data[position + 4 : position + 8], "little"),
+        )
+        start = position + 8
+        if chunk == b"fmt ":
+            if size < 16 or start + 16 > len(data):
+                raise ValueError("a fmt chunk too short to read")
+            channels = int.from_bytes(data[start + 2 : start + 4], "little")
+            rate = int.from_bytes(data[start + 4 : start + 8], "little")
+            bits = int.from_bytes(data[start + 14 : start + 16], "little")
+            block = max(1, channels * bits // 8)
+            bytes_per_second = rate * block
+        elif chunk == b"data":
+            if not bytes_per_second:
+                raise ValueError("no usable fmt chunk before the audio")
+            arrived = len(data) - start
+            if size in (0, STREAMED_SIZE) or size > arrived:
+                size = arrived - arrived % block
+                fixed = bytearray(data[: start + size])
+                fixed[position + 4 : position + 8] = size.to_bytes(4, "little")
+                fixed[4:8] = (len(fixed) - 8).to_bytes(4, "little")
+                data = bytes(fixed)
+            elif int.from_bytes(data[4:8], "little") == STREAMED_SIZE:
+                data = data[:4] + (len(data) - 8).to_bytes(4, "little") + data[8:]
+            return data, size / bytes_per_second
+        if size == STREAMED_SIZE:
+            break
+        position = start + size + (size & 1)
+    raise ValueError("no audio (data chunk)")
+
+
+@dataclass
+class _Spoken:
+    data: bytes
+    content_type: str
+
+
+class OpenAISpeechProvider:
+    """Speech through an OpenAI-compatible `/v1/audio/speech` (TTS_MODEL at TTS_BASE_URL, or
+    OpenAI), as WAV. The endpoint reports no usage: a line is priced by its characters
+    (tts-1) or by its seconds of audio (gpt-4o-mini-tts)."""
+
+    name = "openai"
+
+    def __init__(self) -> None:
+        self.model: str = settings.TTS_MODEL
+        self.calls: list[CallRecord] = []
+
+    @cached_property
+    def service(self) -> str:
+        host = urlsplit(settings.TTS_BASE_URL or "").hostname
+        return f"the speech server at {host}" if host else "OpenAI"
+
+    @cached_property
+    def client(self) -> openai.OpenAI:
+        if not settings.TTS_API_KEY and not settings.TTS_BASE_URL:
+            raise ProviderError("TTS_API_KEY is not set.", retryable=False, reason="auth")
+        # max_retries=0: call_with_retries owns retries. A self-hosted server may take no key,
+        # but the SDK insists on one.
+        return openai.OpenAI(
+            api_key=settings.TTS_API_KEY or "no-key",
+            base_url=settings.TTS_BASE_URL or None,
+            max_retries=0,
+            timeout=settings.PROVIDER_TIMEOUT,
+        )
+
+    def synthesize(self, request: SpeechRequest) -> SpeechResult:
+        voice = openai_voice(request.voice, self.model)
+        options: dict[str, Any] = {}
+        if request.instructions.strip() and self.model not in PLAIN_SPEECH_MODELS:
+            options["instructions"] = request.instructions.strip()
+
+        def call() -> _Spoken:
+            with self.client.audio.speech.with_streaming_response.create(
+                model=self.model,
+                voice=voice,
+                input=request.text,
+                response_format="wav",
+                **options,
+            ) as response:
+                return _Spoken(response.read(), response.headers.get("content-type", ""))
+
+        def spoken() -> SpeechResult:
+            answer = call()
+            try:
+                data, duration = read_wav(answer.data)
+            except ValueError as exc:
+                # A server that sends another format, or an error page, will do so again.
+                raise ProviderError(
+                    f"{self.service} did not answer with a WAV ({exc}; "
+                    f"{answer.content_type or 'no content type'}, {len(answer.data)} bytes)",
+                    retryable=False,
+                    reason="malformed_answer",
+                ) from None
+            return SpeechResult(
+                data=data,
+                content_type="audio/wav",
+                model=self.model,
+                duration_seconds=duration,
+                voice=voice,
+                metadata={"provider": self.name, "instructions_sent": bool(options)},
+            )
+
+        return call_with_retries(
+            spoken,
+            provider=self.name,
+            model=self.model,
+            operation="speech",
+            calls=self.calls,
+            classify=self._classify,
+            usage_of=lambda result: Usage(
+                characters=len(request.text), audio_seconds=result.duration_seconds
+            ),
+        )
+
+    def lifecycle(self) -> ModelLifecycle:
+        """What the server says of TTS_MODEL, and OpenAI's announced shutdown of its own speech
+        models when the server gives no date: on OpenAI, or where the server says OpenAI owns
+        the model (a gateway in front of it). A self-hosted model of the same name is left as
+        its server reports it."""
+        info, failed = _look_up_model(self)
+        if failed is not None:
+            return failed
+        state = lifecycle_from_shutdown_date(self.name, self.model, info.shutdown_date)
+        shutdown = SPEECH_SHUTDOWNS.get(self.model)
+        if shutdown is None or not self._openais_own(info):
+            return state
+        if state.state == "available":
+            state = lifecycle_from_shutdown_date(self.name, self.model, shutdown)
+        state.detail = (
+            f"OpenAI shuts {self.model} down on {shutdown}; its successor "
+            "(gpt-realtime-2.1-mini) is on the Realtime API, not /v1/audio/speech"
+        )
+        return state
+
+    def _openais_own(self, info: Any) -> bool:
+        host = urlsplit(settings.TTS_BASE_URL or "").hostname or ""
+        on_openai = not host or host == "openai.com" or host.endswith(".openai.com")
+        return on_openai or str(getattr(info, "owned_by", "") or "").lower() in OPENAI_OWNERS
+
+    def _classify(self, exc: Exception) -> ProviderError:
+        """Turns what the SDK raised into a ProviderError that says whether to try again."""
+        common = common_error(exc, service=self.service)
+        if common is not None:
+            return common
+        # The audio is read after the SDK hands the response over: a connection that breaks
+        # mid-stream surfaces as the transport's own error.
+        if isinstance(exc, TIMEOUTS):
+            return ProviderError(
+                f"{self.service} stopped sending the audio for {settings.PROVIDER_TIMEOUT} s",
+                retryable=True,
+                reason="timeout",
+            )
+        if isinstance(exc, TRANSPORT):
+            return ProviderError(
+                f"the connection to {self.service} broke while the audio came: {exc}",
+                retryable=True,
+                reason="connection",
+            )
+        if isinstance(exc, openai.APIStatusError):
+            detail = f"{exc.status_code}: {service_message(exc)}"
+            if exc.code in MODEL_GONE_CODES or exc.status_code == 404:
+                return ProviderError(
+                    f"The speech model {self.model} is not available at {self.service} "
+                    f"({detail}): set TTS_MODEL to a live model.",
+                    retryable=False,
+                    reason="model_unavailable",
+                )
+            lowered = detail.lower()
+            unsafe = any(word in lowered for word in ("safety", "moderation", "policy", "flagged"))
+            return ProviderError(
+                f"{self.service} refused to speak the line ({detail})",
+                retryable=False,
+                reason="safety" if unsafe else "invalid_request",
+            )
+        return ProviderError(
+            f"{self.service} speech call failed: {type(exc).__name__}: {exc}",
+            retryable=False,
+            reason="unexpected",
+        )

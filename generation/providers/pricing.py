@@ -1,7 +1,8 @@
 """One price table for estimates, which an operator can override (`PRICES_JSON`).
 
 Prices are per unit as the vendors publish them: per million input/output tokens, per image,
-per second of video. A video price that depends on the size has its exceptions under
+per second of video, per million characters spoken (`per_million_characters`), per second of
+audio (`per_audio_second`). A video price that depends on the size has its exceptions under
 `per_video_second_by_size` (`{"1024x1792": 0.50}`); other sizes pay `per_video_second`. A model
 missing from the table has no estimate (None), never a guess.
 """
@@ -35,10 +36,20 @@ DEFAULT_PRICES: dict[str, Prices] = {
         "per_video_second": 0.30,  # 720x1280 and 1280x720
         "per_video_second_by_size": {"1024x1792": 0.50, "1792x1024": 0.50},
     },
+    # Speech. Gemini TTS bills text tokens in and audio tokens out.
+    "gemini-3.8-flash-lite-tts": {"input_per_million": 0.50, "output_per_million": 4.0},
+    "gemini-3.8-flash-tts": {"input_per_million": 0.50, "output_per_million": 10.0},
+    # OpenAI's speech endpoint reports no usage: tts-1 is priced per character sent, and
+    # gpt-4o-mini-tts ($0.60 / 1M text tokens in, $12 / 1M audio tokens out) at its
+    # published estimate of $0.015 a minute of audio. All three shut down on 2027-01-06.
+    "tts-1": {"per_million_characters": 15.0},
+    "tts-1-hd": {"per_million_characters": 30.0},
+    "gpt-4o-mini-tts": {"per_audio_second": 0.015 / 60},
     # The offline provider costs nothing.
     "offline-script-1": {},
     "offline-image-1": {},
     "offline-video-1": {},
+    "espeak-ng": {},
 }
 
 
@@ -75,6 +86,8 @@ def estimate_cost(model: str, usage: Usage, *, size: str = "") -> float | None:
         + usage.output_tokens * prices.get("output_per_million", 0.0) / 1_000_000
         + usage.images * prices.get("per_image", 0.0)
         + usage.video_seconds * per_second
+        + usage.characters * prices.get("per_million_characters", 0.0) / 1_000_000
+        + usage.audio_seconds * prices.get("per_audio_second", 0.0)
     )
     return round(cost, 6)
 

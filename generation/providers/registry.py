@@ -5,7 +5,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from generation.providers.base import ImageProvider, ScriptProvider, VideoProvider
+from generation.providers.base import (
+    ImageProvider,
+    ScriptProvider,
+    SpeechProvider,
+    VideoProvider,
+)
 
 SCRIPT_PROVIDERS = {
     "local": "generation.providers.local.script.LocalScriptWriter",
@@ -19,6 +24,11 @@ VIDEO_PROVIDERS = {
     "local": "generation.providers.local.video.LocalVideoProvider",
     "gemini": "generation.providers.gemini.GeminiOmniVideoProvider",
     "gateway": "generation.providers.videos.GatewayVideoProvider",
+}
+SPEECH_PROVIDERS = {
+    "local": "generation.providers.local.speech.LocalSpeechProvider",
+    "gemini": "generation.providers.gemini.GeminiSpeechProvider",
+    "openai": "generation.providers.openai.OpenAISpeechProvider",
 }
 
 
@@ -35,10 +45,15 @@ def video_provider(name: str | None = None) -> VideoProvider:
     return import_string(VIDEO_PROVIDERS[name or settings.VIDEO_PROVIDER])()
 
 
+def speech_provider() -> SpeechProvider:
+    return import_string(SPEECH_PROVIDERS[settings.SPEECH_PROVIDER])()
+
+
 def configured_models() -> dict[str, tuple[str, str]]:
     """For each kind, the provider in use and the model it will ask for."""
     from generation.providers.local.image import LocalImageProvider
     from generation.providers.local.script import LocalScriptWriter
+    from generation.providers.local.speech import LocalSpeechProvider
     from generation.providers.local.video import LocalVideoProvider
 
     s = settings
@@ -49,8 +64,14 @@ def configured_models() -> dict[str, tuple[str, str]]:
         "gateway": s.SORA_MODEL,
         "local": LocalVideoProvider.model,
     }[s.VIDEO_PROVIDER]
+    speech = {
+        "gemini": s.GEMINI_TTS_MODEL,
+        "openai": s.TTS_MODEL,
+        "local": LocalSpeechProvider.model,
+    }[s.SPEECH_PROVIDER]
     return {
         "script": (s.SCRIPT_PROVIDER, script),
         "image": (s.IMAGE_PROVIDER, image),
         "video": (s.VIDEO_PROVIDER, video),
+        "speech": (s.SPEECH_PROVIDER, speech),
     }

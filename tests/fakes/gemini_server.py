@@ -2,7 +2,9 @@
 
 It serves what the product's Gemini adapters call, on 127.0.0.1 and a free port:
 
-- `POST /{version}/models/{model}:generateContent`   images
+- `POST /{version}/models/{model}:generateContent`   images, and speech when the request asks
+                                                      for AUDIO: raw 16-bit PCM inline, as
+                                                      Gemini TTS answers (`speech_answer`)
 - `GET  /{version}/models/{model}`                    the lifecycle check
 - `POST /{version}/interactions`                      a video render is submitted
 - `GET  /{version}/interactions/{id}`                 … polled
@@ -28,6 +30,7 @@ The Interactions API has no list, and neither has the fake.
 from __future__ import annotations
 
 import base64
+import math
 import uuid
 from typing import Any, Unpack
 
@@ -101,6 +104,61 @@ def image_answer(
                 "totalTokenCount": 1315,
             },
             "modelVersion": "gemini-3.1-flash-image",
+        }
+    )
+
+
+SPEECH_RATE = 24000
+# How long the fake takes to say a character of text, so longer lines give longer audio.
+SECONDS_PER_CHARACTER = 0.05
+
+
+def pcm_tone(seconds: float, *, rate: int = SPEECH_RATE, hertz: float = 220.0) -> bytes:
+    """`seconds` of a quiet sine as raw little-endian 16-bit mono PCM."""
+    frames = round(seconds * rate)
+    return b"".join(
+        int(3000 * math.sin(2 * math.pi * hertz * n / rate)).to_bytes(2, "little", signed=True)
+        for n in range(frames)
+    )
+
+
+def speech_answer(
+    pcm: bytes | None = None,
+    *,
+    seconds: float = 1.5,
+    rate: int = SPEECH_RATE,
+    mime_type: str | None = None,
+    usage: tuple[int, int] = (12, 38),
+    finish_reason: str = "STOP",
+) -> Reply:
+    """A generateContent answer of Gemini TTS: one inline part of raw PCM, no text."""
+    data = pcm if pcm is not None else pcm_tone(seconds, rate=rate)
+    return Reply(
+        body={
+            "candidates": [
+                {
+                    "content": {
+                        "role": "model",
+                        "parts": [
+                            {
+                                "inlineData": {
+                                    "mimeType": mime_type or f"audio/L16;codec=pcm;rate={rate}",
+                                    "data": base64.b64encode(data).decode(),
+                                }
+                            }
+                        ],
+                    },
+                    "finishReason": finish_reason,
+                    "index": 0,
+                }
+            ],
+            "usageMetadata": {
+                "promptTokenCount": usage[0],
+                "candidatesTokenCount": usage[1],
+                "totalTokenCount": sum(usage),
+                "candidatesTokensDetails": [{"modality": "AUDIO", "tokenCount": usage[1]}],
+            },
+            "modelVersion": "gemini-3.8-flash-lite-tts",
         }
     )
 
@@ -207,6 +265,11 @@ class GeminiFake(RoutedFake[Recorded]):
         body = recorded.json or {}
         if not body.get("contents"):
             return error(400, "* GenerateContentRequest.contents: contents is not specified")
+        if "AUDIO" in body.get("generationConfig", {}).get("responseModalities", []):
+            if not speech_voice(recorded):
+                return error(400, "speech_config.voice_config is required for audio output")
+            spoken = " ".join(texts(recorded))
+            return speech_answer(seconds=max(0.2, len(spoken) * SECONDS_PER_CHARACTER))
         return image_answer()
 
     @route("GET", r"^/(v\w+)/models/([^/:]+)$")
@@ -308,3 +371,18 @@ def texts(recorded: Recorded) -> list[str]:
         for part in content.get("parts", [])
         if "text" in part
     ]
+
+
+def _field(body: dict, camel: str) -> Any:
+    """A field by its JSON name or its proto name: Google's API reads both, and the SDK sends
+    what is inside `speechConfig` with the proto's (snake_case) names."""
+    snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in camel)
+    return body.get(camel, body.get(snake)) or {}
+
+
+def speech_voice(recorded: Recorded) -> str:
+    """The prebuilt voice a generateContent request asks to be spoken in ("" for none)."""
+    config = _field(recorded.json or {}, "generationConfig")
+    voice = _field(_field(config, "speechConfig"), "voiceConfig")
+    name = _field(_field(voice, "prebuiltVoiceConfig"), "voiceName")
+    return name if isinstance(name, str) else ""

@@ -1,7 +1,8 @@
 """A local server that speaks the OpenAI wire protocol, for contract tests through the real SDK.
 
-It serves `POST /v1/responses`, `POST /v1/chat/completions` and `GET /v1/models/{id}` (any
-method and path, in fact) from queues of canned replies that each test scripts, and records
+It serves `POST /v1/responses`, `POST /v1/chat/completions`, `POST /v1/audio/speech` (raw WAV
+bytes, `speech_answer`) and `GET /v1/models/{id}` (any method and path, in fact) from queues of
+canned replies that each test scripts, and records
 every request it receives (method, path, headers, body) so tests can assert on what the SDK
 really sent. A request with nothing queued gets a 400 that says so, which no adapter retries,
 so a test that forgot a reply fails loudly instead of hanging.
@@ -15,7 +16,10 @@ so a test that forgot a reply fails loudly instead of hanging.
 from __future__ import annotations
 
 import dataclasses
+import io
+import math
 import time
+import wave
 
 from tests.fakes.base import LoopbackFake, Recorded, Reply
 
@@ -134,3 +138,35 @@ def model_body(model: str, *, shutdown_date: str | int | None = None) -> dict:
         "owned_by": "openai",
         "shutdown_date": shutdown_date,
     }
+
+
+# ---------------------------------------------------------------- speech
+SPEECH_PATH = "/v1/audio/speech"
+SPEECH_RATE = 24000  # OpenAI's speech comes at 24 kHz, 16-bit mono
+STREAMED_SIZE = 0xFFFFFFFF
+
+
+def wav_bytes(seconds: float, *, rate: int = SPEECH_RATE, streamed: bool = False) -> bytes:
+    """`seconds` of a quiet tone as a 16-bit mono WAV. `streamed` writes the header as a server
+    does that starts sending before it knows the length: 0xFFFFFFFF for both sizes."""
+    frames = round(seconds * rate)
+    pcm = b"".join(
+        int(3000 * math.sin(2 * math.pi * 330 * n / rate)).to_bytes(2, "little", signed=True)
+        for n in range(frames)
+    )
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as audio:
+        audio.setnchannels(1)
+        audio.setsampwidth(2)
+        audio.setframerate(rate)
+        audio.writeframes(pcm)
+    data = bytearray(buffer.getvalue())
+    if streamed:
+        data[4:8] = STREAMED_SIZE.to_bytes(4, "little")
+        data[40:44] = STREAMED_SIZE.to_bytes(4, "little")  # the data chunk's size
+    return bytes(data)
+
+
+def speech_answer(seconds: float = 1.5, *, streamed: bool = False) -> Reply:
+    """What `/v1/audio/speech` answers for `response_format=wav`: the audio, not JSON."""
+    return Reply(body=wav_bytes(seconds, streamed=streamed), content_type="audio/wav")

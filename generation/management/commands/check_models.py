@@ -21,6 +21,7 @@ class Command(BaseCommand):
             "script": registry.script_provider(),
             "image": registry.image_provider(),
             "video": registry.video_provider(),
+            "speech": registry.speech_provider(),
         }
         broken = []
         for kind, provider in providers.items():
