@@ -81,10 +81,16 @@ def _text(data: bytes) -> Detected:
         raise UnsupportedFile("The file is not an image, video, audio or UTF-8 text.") from None
     if "\x00" in text:
         raise UnsupportedFile("The file is binary data of an unsupported type.")
+    head = text.lstrip("\ufeff")
+    if head.startswith("WEBVTT") and head[6:7] in ("", "\n", "\r", " ", "\t"):
+        return Detected("text", "text/vtt", "vtt")
     try:
-        json.loads(text)
+        document = json.loads(text)
     except ValueError:
         return Detected("text", "text/plain", "txt")
+    if isinstance(document, dict) and str(document.get("OTIO_SCHEMA", "")).startswith("Timeline."):
+        # An OpenTimelineIO timeline (an episode's editorial export).
+        return Detected("text", "application/vnd.pixar.opentimelineio+json", "otio")
     return Detected("text", "application/json", "json")
 
 

@@ -30,7 +30,11 @@ class Asset(models.Model):
         AUDITION = "audition"
         STORYBOARD = "storyboard"
         CLIP = "clip"
+        DIALOGUE_AUDIO = "dialogue_audio"
+        MUSIC = "music"
         EPISODE_CUT = "episode_cut"
+        SUBTITLES = "subtitles"
+        TIMELINE = "timeline"
         UPLOAD = "upload"
 
     class MediaType(models.TextChoices):

@@ -54,13 +54,16 @@ class AssetContent:
     fingerprint: str = ""
     tag: str = ""
     metadata: dict = field(default_factory=dict)
+    # Which one of several of a kind the entity has: a scene's dialogue line by its number.
+    part: str = ""
 
 
-def slot_for(*, kind: str, entity: models.Model | None) -> str:
-    """The versions of one kind of asset of one entity share a slot."""
+def slot_for(*, kind: str, entity: models.Model | None, part: str = "") -> str:
+    """The versions of one kind of asset of one entity (one part of it) share a slot."""
     if entity is None:
         return ""
-    return f"{entity._meta.model_name}:{entity.pk}:{kind}"
+    slot = f"{entity._meta.model_name}:{entity.pk}:{kind}"
+    return f"{slot}:{part}" if part else slot
 
 
 def _entity_fields(entity: models.Model | None) -> dict:
@@ -121,7 +124,9 @@ def _store_once(*, owner, project, content, entity, job, review_status) -> Asset
         review_status=review_status,
         **_entity_fields(entity),
     )
-    asset.slot = slot_for(kind=content.kind, entity=entity) or f"upload:{asset.public_id}"
+    asset.slot = (
+        slot_for(kind=content.kind, entity=entity, part=content.part) or f"upload:{asset.public_id}"
+    )
     stored: list[str] = []
     try:
         asset.file.save(

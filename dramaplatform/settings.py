@@ -338,6 +338,9 @@ UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
 # Local media are served only through signed URLs (assets.storage.SignedFileSystemStorage)
 # valid this long; on object storage the bucket's presigned URLs last SIGNED_URL_SECONDS.
 MEDIA_URL_SECONDS = env_int("MEDIA_URL_SECONDS", 3600, minimum=10)
+# Where this site is reached from outside: files made to be opened elsewhere (an episode's
+# OpenTimelineIO export) point at its assets by absolute URLs under it.
+SITE_URL = env_url("SITE_URL") or "http://127.0.0.1:8000"
 
 
 if R2_ACCOUNT_ID or R2_ACCESS_KEY_ID or R2_SECRET_ACCESS_KEY:

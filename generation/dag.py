@@ -1,22 +1,29 @@
 """The generation DAG of a drama, read from its rows: which media to make, from what, and what
 is already made.
 
-| node        | made by             | waits for                         | level |
-| portrait    | image provider      | —                                 | 1     |
-| audition    | video provider      | the character's portrait          | 2     |
-| storyboard  | image provider      | the portraits of the scene's cast | 2     |
-| clip        | video provider      | the scene's storyboard            | 3     |
-| episode_cut | assembly (ffmpeg)   | every clip of the episode         | 4     |
+| node           | made by                       | waits for                          | level |
+| portrait       | image provider                | —                                  | 1     |
+| dialogue_audio | speech provider, the voice    | —                                  | 1     |
+| music          | the library, or offline       | —                                  | 1     |
+| audition       | video provider                | the character's portrait           | 2     |
+| storyboard     | image provider                | the portraits of the scene's cast  | 2     |
+| clip           | video provider                | the scene's storyboard; its lines' | 3     |
+|                |                               | audio, for its length              |       |
+| episode_cut    | assembly (ffmpeg)             | the episode's clips, lines, music  | 4     |
 
 Each node has an input fingerprint: provider, model, prompt, parameters and the fingerprints
 of its inputs. A node whose current asset carries that fingerprint (or is an upload put in its
 place) and is not rejected is satisfied: making it again would pay for the same asset twice.
+A clip's fingerprint holds its lines' length (in whole seconds), not their audio: a line
+voiced again re-renders no clip unless the scene's speech no longer fits it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -24,32 +31,86 @@ from django.db.models import Prefetch, Q
 
 from assets.models import Asset
 from dramas.models import Character, DialogueLine, Drama, Episode, Scene
+from dramas.voices import choose_voice, voice_named
+from generation import assembly
 from generation.models import Job
-from generation.providers.base import ProviderError, VideoRequest
-from generation.providers.pricing import estimate_node_cost
+from generation.providers.base import ProviderError, Usage, VideoRequest, Voice
+from generation.providers.pricing import estimate_cost, estimate_node_cost
 from generation.providers.registry import configured_models
 
 N = Job.Node
-LEVEL = {N.PORTRAIT: 1, N.AUDITION: 2, N.STORYBOARD: 2, N.CLIP: 3, N.EPISODE_CUT: 4}
+LEVEL = {N.PORTRAIT: 1, N.DIALOGUE_AUDIO: 1, N.MUSIC: 1, N.AUDITION: 2, N.STORYBOARD: 2,
+         N.CLIP: 3, N.EPISODE_CUT: 4}  # fmt: skip
 PROVIDER_KIND = {N.PORTRAIT: "image", N.STORYBOARD: "image", N.AUDITION: "video",
-                 N.CLIP: "video", N.EPISODE_CUT: "assembly"}  # fmt: skip
-JOB_KIND = {"image": Job.Kind.IMAGE, "video": Job.Kind.VIDEO, "assembly": Job.Kind.ASSEMBLY}
+                 N.CLIP: "video", N.DIALOGUE_AUDIO: "speech", N.MUSIC: "music",
+                 N.EPISODE_CUT: "assembly"}  # fmt: skip
+JOB_KIND = {"image": Job.Kind.IMAGE, "video": Job.Kind.VIDEO, "speech": Job.Kind.SPEECH,
+            "music": Job.Kind.MUSIC, "assembly": Job.Kind.ASSEMBLY}  # fmt: skip
 TARGET = {N.PORTRAIT: "character", N.AUDITION: "character", N.STORYBOARD: "scene",
-          N.CLIP: "scene", N.EPISODE_CUT: "episode"}  # fmt: skip
+          N.CLIP: "scene", N.DIALOGUE_AUDIO: "line", N.MUSIC: "episode",
+          N.EPISODE_CUT: "episode"}  # fmt: skip
 # Words a client may use for `kinds`: node names, or the kinds of provider behind them.
 KIND_WORDS = {
     **{n.value: {n.value} for n in N},
     "image": {N.PORTRAIT.value, N.STORYBOARD.value},
     "video": {N.AUDITION.value, N.CLIP.value},
+    "speech": {N.DIALOGUE_AUDIO.value},
+    "audio": {N.DIALOGUE_AUDIO.value, N.MUSIC.value},
     "assembly": {N.EPISODE_CUT.value},
 }
-ASSEMBLY = ("ffmpeg", "episode-cut-1")
+ASSEMBLY = ("ffmpeg", "episode-cut-2")
+LOUDNESS = -14.0  # LUFS integrated, as vertical-video platforms play it
+MUSIC_MODEL = "offline-music-1"
+LIBRARY_MUSIC = "library"
+# A music bed is this long and loops under a longer episode.
+MUSIC_SECONDS = 40
 AUDITION_SECONDS = 5
 # Rough seconds of work of a node, used only to order the nodes waiting for a slot: an image,
-# a render (several times as long as the clip it makes), an episode cut.
+# a render (several times as long as the clip it makes), a spoken line, an episode cut.
 IMAGE_SECONDS = 10
 RENDER_SECONDS_PER_CLIP_SECOND = 6
+SPEECH_SECONDS = 2
+MUSIC_WORK_SECONDS = 2
 CUT_SECONDS = 5
+# The clip lengths each video service renders (Gemini Omni 3-10 s; a gateway's models round up
+# to their own lengths, within these).
+CLIP_SECONDS = {"local": (1, 60), "gemini": (3, 10), "gateway": (4, 12)}
+# Before a line is voiced its length is guessed from its words, as speech runs.
+WORDS_PER_SECOND = 2.6
+LINE_KEY = re.compile(r"^(?P<scene>.+)#(?P<n>\d{1,3})$")
+
+
+def line_key(scene_key: str, n: int) -> str:
+    """A dialogue line's key in the DAG: its scene's and its place there (`sc_01_02#3`)."""
+    return f"{scene_key}#{n}"
+
+
+def scene_of_line(key: str) -> str | None:
+    match = LINE_KEY.match(key)
+    return match["scene"] if match else None
+
+
+def voice_of(c: Character) -> Voice:
+    """The character's voice as the speech providers take it; a character saved without one
+    (the admin allows it) is heard in the voice that fits them best, the same every time."""
+    spec = voice_named(c.voice) or voice_named(
+        choose_voice(name=c.name, role=c.role, description=c.description, appearance=c.appearance)
+    )
+    return Voice(name=spec.name, gender=spec.gender, age=spec.age, number=spec.number)
+
+
+def guessed_seconds(text: str) -> float:
+    return round(max(0.6, len(text.split()) / WORDS_PER_SECOND), 3)
+
+
+def clip_seconds(video_provider: str, line_seconds: list[float], fallback: int) -> int:
+    """A scene's clip lasts as long as its spoken lines (with their pauses), in whole seconds
+    within what the video service renders; a scene with no lines keeps its target length."""
+    low, high = CLIP_SECONDS.get(video_provider, (1, 60))
+    if not line_seconds:
+        return max(low, min(high, fallback))
+    return max(low, min(high, math.ceil(assembly.spoken_length(line_seconds) - 1e-6)))
+
 
 Key = tuple[str, str]  # (node, target key), e.g. ("portrait", "char_001")
 
@@ -74,6 +135,9 @@ class Node:
     estimate_usd: float | None = None
     # What the provider needs beyond the prompt: names, location, dialogue (local draws them).
     context: dict = field(default_factory=dict)
+    # The inputs whose fingerprints make this node's (all of them unless said): a clip waits
+    # for its lines' audio to know its length, but is not made from it.
+    made_from: list[Key] | None = None
 
     @property
     def key(self) -> Key:
@@ -97,6 +161,10 @@ class Node:
             return IMAGE_SECONDS
         if self.kind == "video":
             return RENDER_SECONDS_PER_CLIP_SECOND * int(self.parameters["durationSeconds"])
+        if self.kind == "speech":
+            return SPEECH_SECONDS
+        if self.kind == "music":
+            return MUSIC_WORK_SECONDS
         return CUT_SECONDS
 
     @property
@@ -134,14 +202,19 @@ def _edited_prompt(asset: Asset | None, default: str) -> str:
 
 # ---------------------------------------------------------------- reading the rows
 def drama_graph(
-    drama: Drama, *, scenes: set[str] | None = None, characters: set[str] | None = None
+    drama: Drama,
+    *,
+    scenes: set[str] | None = None,
+    characters: set[str] | None = None,
+    music: bool = True,
 ) -> dict[Key, Node]:
     """Every node of the drama in a valid order (inputs first), with fingerprints computed.
 
     With `scenes`, only the nodes of these scenes (and the cuts of their episodes, which are
     then incomplete) and of the characters in them, or with `characters` of these: enough to
     compute one node when it runs. A fixed number of queries, and of rows read, whatever the
-    drama's size.
+    drama's size. Without `music`, the episodes' music beds are left out (and the library is
+    not read): a scene's node does not need them.
     """
     models = configured_models()
     image_provider, image_model = models["image"]
@@ -202,11 +275,14 @@ def drama_graph(
             provider=f"video:{video_provider}", model=video_model, current=audition,
             context={"dialogue": [{"speaker": c.name, "line": f"I am {c.name}."}]},
         ))  # fmt: skip
+    speech_provider, speech_model = models["speech"]
+    library = library_music(drama) if episodes and music else []
     for e in episodes:
-        clips = []
+        clips, lines = [], []
         for s in e.scenes.all():
             cast = [ch.key for ch in s.characters.all()]
-            dialogue = [{"speaker": d.character.name, "line": d.line} for d in s.dialogue.all()]
+            spoken = list(s.dialogue.all())
+            dialogue = [{"speaker": d.character.name, "line": d.line} for d in spoken]
             names = {ch.key: ch.name for ch in characters}
             people = [{"id": k, "name": names.get(k, k)} for k in cast]
             storyboard = slot(s, N.STORYBOARD)
@@ -220,34 +296,117 @@ def drama_graph(
                          "time_of_day": s.time_of_day, "characters": people,
                          "action": s.description},
             ))  # fmt: skip
+            voiced = []
+            for n, d in enumerate(spoken):
+                key = line_key(s.key, n)
+                voice = voice_of(d.character)
+                nodes.append(Node(
+                    node=N.DIALOGUE_AUDIO, target_key=key, entity=s, inputs=[],
+                    prompt=d.line, parameters={"voice": voice.name, "part": str(n)},
+                    provider=f"speech:{speech_provider}", model=speech_model,
+                    current=current.get(f"scene:{s.pk}:{N.DIALOGUE_AUDIO}:{n}"),
+                    context={"speaker": d.character.name, "character": d.character.key,
+                             "voice": voice, "scene": s.key, "line": n},
+                ))  # fmt: skip
+                voiced.append((N.DIALOGUE_AUDIO, key))
+            lines += voiced
             clip = slot(s, N.CLIP)
-            duration = s.target_duration or settings.DEFAULT_VIDEO_DURATION
+            fallback = s.target_duration or settings.DEFAULT_VIDEO_DURATION
             nodes.append(Node(
-                node=N.CLIP, target_key=s.key, entity=s, inputs=[(N.STORYBOARD, s.key)],
+                node=N.CLIP, target_key=s.key, entity=s,
+                inputs=[(N.STORYBOARD, s.key), *voiced], made_from=[(N.STORYBOARD, s.key)],
                 prompt=_edited_prompt(clip, clip_prompt(s)),
-                parameters={"aspectRatio": ratio, "durationSeconds": duration,
-                            "dialogue": dialogue},
+                # The length follows the lines once their audio is known (see `seconds`).
+                parameters={"aspectRatio": ratio, "durationSeconds": fallback},
                 provider=f"video:{video_provider}", model=video_model, current=clip,
-                context={"dialogue": dialogue},
+                context={"dialogue": dialogue, "fallbackSeconds": fallback},
             ))  # fmt: skip
             clips.append((N.CLIP, s.key))
-        if clips:
+        if clips and music:
+            track = pick_music(library, genre=drama.genre, tone=drama.tone)
             nodes.append(Node(
-                node=N.EPISODE_CUT, target_key=e.key, entity=e, inputs=clips,
-                prompt=f"Episode {e.number}: {e.title}", parameters={"scenes": len(clips)},
+                node=N.MUSIC, target_key=e.key, entity=e, inputs=[],
+                prompt=f"Music bed for {drama.genre or 'drama'}, {drama.tone or 'neutral'}",
+                parameters={"genre": drama.genre, "tone": drama.tone,
+                            "seconds": MUSIC_SECONDS,
+                            "library": track.public_id if track else ""},
+                provider="music:local", model=LIBRARY_MUSIC if track else MUSIC_MODEL,
+                current=slot(e, N.MUSIC), context={"track": track},
+            ))  # fmt: skip
+            nodes.append(Node(
+                node=N.EPISODE_CUT, target_key=e.key, entity=e,
+                inputs=[*clips, *lines, (N.MUSIC, e.key)],
+                prompt=f"Episode {e.number}: {e.title}",
+                parameters={"scenes": len(clips), "lines": len(lines), "loudness": LOUDNESS},
                 provider=f"assembly:{ASSEMBLY[0]}", model=ASSEMBLY[1],
                 current=slot(e, N.EPISODE_CUT),
             ))  # fmt: skip
     graph = {n.key: n for n in nodes}
     for n in nodes:  # inputs always come earlier in `nodes`
+        if n.node == N.CLIP:
+            seconds = [line_seconds(graph[k]) for k in n.inputs if k[0] == N.DIALOGUE_AUDIO]
+            n.parameters["durationSeconds"] = clip_seconds(
+                video_provider, seconds, n.context["fallbackSeconds"]
+            )
+        made_from = n.inputs if n.made_from is None else n.made_from
         n.fingerprint = fingerprint_of(
             node=n.node, provider=n.provider, model=n.model, prompt=n.prompt,
             parameters=n.parameters,
-            inputs=[graph[k].output_fingerprint for k in n.inputs if k in graph],
+            inputs=[graph[k].output_fingerprint for k in made_from if k in graph],
         )  # fmt: skip
         n.satisfied = satisfies(n.current, n.fingerprint)
         n.estimate_usd = estimate(n)
     return graph
+
+
+# Gemini counts 32 tokens a second of audio; a text token is about four characters.
+AUDIO_TOKENS_PER_SECOND = 32
+
+
+def estimate_speech_cost(model: str, text: str) -> float | None:
+    seconds = guessed_seconds(text)
+    usage = Usage(
+        input_tokens=max(1, len(text) // 4),
+        characters=len(text),
+        output_tokens=round(seconds * AUDIO_TOKENS_PER_SECOND),
+        audio_seconds=seconds,
+    )
+    return estimate_cost(model, usage)  # fmt: skip
+
+
+def line_seconds(n: Node) -> float:
+    """A line's spoken length: its audio's, once voiced; else guessed from its words."""
+    if n.satisfied and n.current is not None:
+        seconds = n.current.metadata.get("durationSeconds")
+        if isinstance(seconds, int | float) and seconds > 0:
+            return float(seconds)
+    return guessed_seconds(n.prompt)
+
+
+def library_music(drama: Drama) -> list[Asset]:
+    """The owner's music: audio uploads whose tags say `music` (the genre and tone as tags
+    too), newest first."""
+    rows = Asset.objects.filter(
+        owner_id=drama.owner_id, kind=Asset.Kind.UPLOAD, media_type=Asset.MediaType.AUDIO,
+        tag__icontains="music",
+    ).exclude(review_status=Asset.Review.REJECTED).order_by("-created_at", "-id")  # fmt: skip
+    return [a for a in rows[:200] if "music" in tag_words(a.tag)]
+
+
+def tag_words(tag: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]+", tag.lower()))
+
+
+def pick_music(library: list[Asset], *, genre: str, tone: str) -> Asset | None:
+    """The track whose tags name the most of the drama's genre and tone (the newest of equals);
+    a track that names neither is still a music bed, if there is nothing better."""
+    wanted = tag_words(genre) | tag_words(tone)
+    best, best_score = None, -1
+    for track in library:
+        score = len(wanted & tag_words(track.tag))
+        if score > best_score:
+            best, best_score = track, score
+    return best
 
 
 def portrait_prompt(c: Character) -> str:
@@ -280,6 +439,8 @@ def estimate(n: Node) -> float | None:
         return estimate_node_cost(
             n.model, video_seconds=n.parameters["durationSeconds"], size=_render_size(n)
         )
+    if n.kind == "speech":
+        return estimate_speech_cost(n.model, n.prompt)
     return 0.0
 
 
@@ -329,13 +490,15 @@ def scope_roots(graph: dict[Key, Node], *, scope: str, key: str | None, drama: D
     if scope == "character":
         return [k for k in graph if k[1] == key and k[0] in (N.PORTRAIT, N.AUDITION)]
     if scope == "scene":
-        return [k for k in graph if k[1] == key and k[0] in (N.STORYBOARD, N.CLIP)]
+        return [k for k in graph if (k[1] == key and k[0] in (N.STORYBOARD, N.CLIP))
+                or (k[0] == N.DIALOGUE_AUDIO and scene_of_line(k[1]) == key)]  # fmt: skip
     if scope == "episode":
         scenes = set(
             Scene.objects.filter(drama=drama, episode__key=key).values_list("key", flat=True)
         )
         return [k for k in graph if (k[0] in (N.STORYBOARD, N.CLIP) and k[1] in scenes)
-                or k == (N.EPISODE_CUT, key)]  # fmt: skip
+                or (k[0] == N.DIALOGUE_AUDIO and scene_of_line(k[1]) in scenes)
+                or k in ((N.MUSIC, key), (N.EPISODE_CUT, key))]  # fmt: skip
     raise PlanError(f"unknown scope {scope!r}")
 
 

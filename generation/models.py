@@ -18,6 +18,8 @@ class Job(models.Model):
         DAG = "dag"
         IMAGE = "image"
         VIDEO = "video"
+        SPEECH = "speech"
+        MUSIC = "music"
         ASSEMBLY = "assembly"
 
     class Status(models.TextChoices):
@@ -37,6 +39,8 @@ class Job(models.Model):
         AUDITION = "audition"
         STORYBOARD = "storyboard"
         CLIP = "clip"
+        DIALOGUE_AUDIO = "dialogue_audio"
+        MUSIC = "music"
         EPISODE_CUT = "episode_cut"
 
     FINISHED = (Status.COMPLETED, Status.FAILED, Status.SKIPPED, Status.CANCELLED, Status.PARTIAL)
@@ -50,7 +54,8 @@ class Job(models.Model):
     )
     kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
     target_type = models.CharField(max_length=20, blank=True)
-    target_key = models.CharField(max_length=40, blank=True)
+    # An entity's key, or a dialogue line's: its scene's and its place there (`sc_01_02#3`).
+    target_key = models.CharField(max_length=48, blank=True)
     # For a node of a run: what it makes, which provider makes it (its concurrency pool,
     # `image:gemini`), and the input fingerprint of what it makes.
     node = models.CharField(max_length=20, choices=Node.choices, blank=True)

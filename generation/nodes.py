@@ -1,9 +1,13 @@
 """What each node of a run does when a worker takes it: make its asset, or find it made.
 
 - images (portrait, storyboard): one call to the image provider, inputs as reference images;
+- dialogue audio: one call to the speech provider, in the character's voice;
+- music: the library's track that fits the drama, copied in as the episode's, or a bed made
+  offline (a placeholder);
 - video (audition, clip): submit the render, then let go; short poll tasks follow at the
   service's suggested interval until it is done, then the video is downloaded;
-- episode cut: the episode's clips joined with ffmpeg, the dialogue as subtitles.
+- episode cut: the episode's clips, lines and music mixed with ffmpeg, the subtitles burned in,
+  stored with its WebVTT subtitles and its OpenTimelineIO export beside it.
 
 A submit whose outcome is unknown is never sent again automatically: the node looks for the
 render on the service, and fails with a clear error if it is not there.
@@ -21,10 +25,17 @@ from assets import detect
 from assets.models import Asset
 from assets.services import AssetContent, asset_store
 from dramas.models import Scene
-from generation import assembly, dag
+from generation import assembly, dag, timeline
 from generation.models import Job
-from generation.providers.base import ImageRequest, ProviderError, ReferenceImage, VideoRequest
-from generation.providers.registry import image_provider, video_provider
+from generation.providers.base import (
+    ImageRequest,
+    ProviderError,
+    ReferenceImage,
+    SpeechRequest,
+    VideoRequest,
+)
+from generation.providers.local.music import LocalMusicProvider
+from generation.providers.registry import image_provider, speech_provider, video_provider
 from generation.services import (
     job_fail,
     job_finish,
@@ -36,6 +47,8 @@ from generation.services import (
 )
 from generation.slots import slot_acquire
 
+# The episode cut's frame rate, and its editorial export's.
+CUT_FPS = 24
 UNKNOWN_SUBMIT = (
     "submit outcome unknown — retrying may bill again: the render request was sent but no "
     "answer came back, and the render could not be found on the service. Check the service's "
@@ -50,13 +63,17 @@ def node_now(job: Job) -> tuple[dag.Node | None, dict]:
         return graph.get((job.node, job.target_key)), graph
     if job.target_type == "scene":
         scenes: set[str] = {job.target_key}
+    elif job.target_type == "line":
+        scenes = {dag.scene_of_line(job.target_key) or ""}
     else:
         scenes = set(
             Scene.objects.filter(drama_id=job.drama_id, episode__key=job.target_key).values_list(
                 "key", flat=True
             )
         )
-    graph = dag.drama_graph(job.drama, scenes=scenes)
+    # Only an episode's nodes need its music bed (and the library it may come from).
+    music = job.target_type == "episode"
+    graph = dag.drama_graph(job.drama, scenes=scenes, music=music)
     return graph.get((job.node, job.target_key)), graph
 
 
@@ -85,6 +102,10 @@ def run_node(*, job: Job) -> str:
         return _make_image(job, node, graph)
     if node.kind == "video":
         return _make_video(job, node, graph)
+    if node.kind == "speech":
+        return _make_speech(job, node)
+    if node.kind == "music":
+        return _make_music(job, node)
     return _make_cut(job, node, graph)
 
 
@@ -98,8 +119,11 @@ def _finish(job: Job, asset: Asset | None, *, satisfied: bool = False) -> str:
     return Job.Status.COMPLETED if done else "lease lost"
 
 
-def _store(job: Job, node: dag.Node, *, data: bytes, provider: str, model: str, extra: dict):
-    """Stores the made asset as the entity's current version, in the finishing transaction."""
+def _store(job: Job, node: dag.Node, *, data: bytes, provider: str, model: str, extra: dict,
+           beside: tuple[tuple[str, bytes, dict], ...] = ()):  # fmt: skip
+    """Stores the made asset as the entity's current version, in the finishing transaction,
+    with the assets made `beside` it (kind, bytes, metadata: a cut's subtitles and timeline);
+    `beside` may also be a function of the stored asset that returns them."""
     try:
         found = detect.sniff(data)
     except detect.UnsupportedFile as exc:
@@ -119,15 +143,31 @@ def _store(job: Job, node: dag.Node, *, data: bytes, provider: str, model: str, 
         fingerprint=node.fingerprint,
         metadata={"source": "generated", "jobId": job.public_id, "prompt": node.prompt,
                   **({"promptEdited": True} if edited else {}), **extra},
+        part=node.parameters.get("part", ""),
     )  # fmt: skip
 
     def store() -> dict:
         started = time.monotonic()
         asset = asset_store(owner=drama.owner, project=drama.public_id, content=content,
                             entity=node.entity, job=job)  # fmt: skip
+        made = {}
+        for kind, more, metadata in beside(asset) if callable(beside) else beside:
+            kept = detect.sniff(more)
+            side = asset_store(
+                owner=drama.owner, project=drama.public_id, entity=node.entity, job=job,
+                content=AssetContent(
+                    data=more, content_type=kept.content_type, ext=kept.ext,
+                    media_type=kept.media_type, kind=kind, prompt=node.prompt,
+                    provider=provider, model=model, fingerprint=node.fingerprint,
+                    metadata={"source": "generated", "jobId": job.public_id,
+                              "madeWith": asset.public_id, **metadata},
+                ),
+            )  # fmt: skip
+            made[kind] = side.public_id
         add_time(job, "storeSeconds", time.monotonic() - started)
         job.asset, job.fingerprint = asset, node.fingerprint
-        return {"assetId": asset.public_id, "version": asset.version}
+        return {"assetId": asset.public_id, "version": asset.version,
+                **({"beside": made} if made else {})}  # fmt: skip
 
     done = job_finish(job=job, status=Job.Status.COMPLETED, apply=store)
     return Job.Status.COMPLETED if done else "lease lost"
@@ -145,7 +185,7 @@ def _read(asset: Asset) -> bytes:
 
 
 def _references(node: dag.Node, graph: dict) -> tuple[ReferenceImage, ...]:
-    images = [graph[k].current for k in node.inputs if k in graph]
+    images = [graph[k].current for k in node.inputs if k in graph and graph[k].kind == "image"]
     return tuple(ReferenceImage(data=_read(a), mime_type=a.content_type) for a in images if a)
 
 
@@ -262,27 +302,143 @@ def _poll(job: Job, node: dag.Node, provider, handle: dict) -> str:
                   extra=extra)  # fmt: skip
 
 
+# ---------------------------------------------------------------- speech and music
+def _make_speech(job: Job, node: dag.Node) -> str:
+    provider = speech_provider()
+    request = SpeechRequest(text=node.prompt, voice=node.context["voice"])
+    try:
+        result = provider.synthesize(request)
+    finally:
+        job_record_calls(job=job, calls=provider.calls, save=False)
+    extra = {**result.metadata, "durationSeconds": round(result.duration_seconds, 3),
+             "voice": node.parameters["voice"], "serviceVoice": result.voice,
+             "speaker": node.context["speaker"], "character": node.context["character"],
+             "line": node.context["line"]}  # fmt: skip
+    return _store(job, node, data=result.data, provider=provider.name, model=result.model,
+                  extra=extra)  # fmt: skip
+
+
+def _make_music(job: Job, node: dag.Node) -> str:
+    track = node.context.get("track")
+    if track is not None:
+        # The library's track becomes the episode's music: copied, so the episode keeps it
+        # whatever happens to the upload.
+        data = _read(track)
+        with tempfile.TemporaryDirectory(prefix="music-") as tmp:
+            path = Path(tmp) / f"track.{track.file.name.rsplit('.', 1)[-1]}"
+            path.write_bytes(data)
+            try:
+                seconds = assembly.probe_duration(path)
+            except assembly.AssemblyError as exc:
+                return job_fail(job=job, error=f"the library's music cannot be read: {exc}")
+        extra = {"libraryAssetId": track.public_id, "title": track.filename or track.public_id,
+                 "tag": track.tag, "durationSeconds": round(seconds, 3)}  # fmt: skip
+        return _store(job, node, data=data, provider="library", model=dag.LIBRARY_MUSIC,
+                      extra=extra)  # fmt: skip
+    provider = LocalMusicProvider()
+    result = provider.compose(node.parameters["genre"], node.parameters["tone"],
+                              node.parameters["seconds"])  # fmt: skip
+    job_record_calls(job=job, calls=provider.calls, save=False)
+    extra = {**result.metadata, "durationSeconds": round(result.duration_seconds, 3)}
+    return _store(job, node, data=result.data, provider=provider.name, model=result.model,
+                  extra=extra)  # fmt: skip
+
+
 # ---------------------------------------------------------------- the episode cut
 def _make_cut(job: Job, node: dag.Node, graph: dict) -> str:
+    clips = [graph[k] for k in node.inputs if k[0] == dag.N.CLIP]
+    music = graph.get((dag.N.MUSIC, job.target_key))
     with tempfile.TemporaryDirectory(prefix="cut-") as tmp:
         scenes = []
-        for n, key in enumerate(node.inputs):
-            clip = graph[key]
+        for n, clip in enumerate(clips):
             path = Path(tmp) / f"{n:03d}.mp4"
             path.write_bytes(_read(clip.current))
-            lines = tuple(
-                assembly.CutLine(speaker=d["speaker"], text=d["line"])
-                for d in clip.parameters.get("dialogue", [])
-            )
-            scenes.append(assembly.CutScene(video=path, lines=lines))
+            lines = []
+            for m, key in enumerate(k for k in clip.inputs if k[0] == dag.N.DIALOGUE_AUDIO):
+                line = graph[key]
+                audio = Path(tmp) / f"{n:03d}-{m:03d}.{line.current.file.name.rsplit('.', 1)[-1]}"
+                audio.write_bytes(_read(line.current))
+                seconds = line.current.metadata.get("durationSeconds")
+                lines.append(assembly.CutLine(
+                    speaker=line.context["speaker"], text=line.prompt, audio=audio,
+                    duration=float(seconds) if isinstance(seconds, int | float) else None,
+                ))  # fmt: skip
+            scenes.append(assembly.CutScene(
+                video=path, lines=tuple(lines), key=clip.target_key, title=clip.entity.title,
+            ))  # fmt: skip
+        bed = None
+        if music is not None and music.current is not None:
+            bed = Path(tmp) / f"music.{music.current.file.name.rsplit('.', 1)[-1]}"
+            bed.write_bytes(_read(music.current))
         started = time.monotonic()
         try:
-            cut = assembly.assemble_episode(scenes, Path(tmp) / "cut.mp4")
+            cut = assembly.assemble_episode(scenes, Path(tmp) / "cut.mp4", music=bed,
+                                            fps=CUT_FPS, loudness=dag.LOUDNESS)  # fmt: skip
         except assembly.AssemblyError as exc:
             return job_fail(job=job, error=f"the episode cut could not be assembled: {exc}")
         data = cut.path.read_bytes()
     add_time(job, "storeSeconds", time.monotonic() - started)
-    return _store(job, node, data=data, provider="assembly", model=node.model,
-                  extra={"durationSeconds": round(cut.duration, 3), "scenes": len(scenes),
-                         "subtitles": len(cut.cues), "width": cut.width,
-                         "height": cut.height})  # fmt: skip
+    summary = {"durationSeconds": round(cut.duration, 3), "scenes": len(scenes),
+               "subtitles": len(cut.cues), "width": cut.width, "height": cut.height,
+               "loudnessLufs": cut.loudness, "music": cut.music}  # fmt: skip
+
+    def beside(stored: Asset) -> tuple:
+        export = timeline.episode_timeline(
+            **timeline_of(job, node, graph, cut, stored, music=music)
+        )
+        return (
+            (Asset.Kind.SUBTITLES, cut.webvtt.encode(), {"cues": len(cut.cues)}),
+            (Asset.Kind.TIMELINE, export.encode(), {"durationSeconds": summary["durationSeconds"]}),
+        )
+
+    return _store(job, node, data=data, provider="assembly", model=node.model, extra=summary,
+                  beside=beside if cut.cues or clips else ())  # fmt: skip
+
+
+def timeline_of(job: Job, node: dag.Node, graph: dict, cut: assembly.Cut, stored: Asset, *,
+                music: dag.Node | None) -> dict:  # fmt: skip
+    """The cut as OpenTimelineIO sees it: its scenes' clips, lines and music, by their URLs."""
+    clips = [graph[k] for k in node.inputs if k[0] == dag.N.CLIP]
+    line_nodes = [graph[k] for c in clips for k in c.inputs if k[0] == dag.N.DIALOGUE_AUDIO]
+    video = [
+        timeline.TimelineClip(
+            name=placed.title or placed.key, url=asset_url(clip.current), start=placed.start,
+            duration=placed.duration, media_duration=placed.clip_duration,
+            metadata={"assetId": clip.current.public_id, "scene": placed.key},
+        )
+        for placed, clip in zip(cut.scenes, clips, strict=True)
+    ]  # fmt: skip
+    dialogue = [
+        timeline.TimelineClip(
+            name=f"{placed.speaker}: {placed.text}"[:80], url=asset_url(line.current),
+            start=placed.start, duration=placed.duration, media_duration=placed.duration,
+            metadata={"assetId": line.current.public_id, "line": line.target_key,
+                      "speaker": placed.speaker, "text": placed.text},
+        )
+        for placed, line in zip(cut.lines, line_nodes, strict=True)
+    ]  # fmt: skip
+    bed = None
+    if cut.music and music is not None and music.current is not None:
+        seconds = music.current.metadata.get("durationSeconds")
+        bed = timeline.TimelineClip(
+            name="Music", url=asset_url(music.current), start=0.0, duration=cut.duration,
+            media_duration=float(seconds) if isinstance(seconds, int | float) else None,
+            metadata={"assetId": music.current.public_id},
+        )  # fmt: skip
+    markers = [timeline.TimelineMarker(name=p.title or p.key, start=p.start, duration=p.duration,
+                                       note=p.key) for p in cut.scenes]  # fmt: skip
+    episode = node.entity
+    return {
+        "name": f"Episode {episode.number}: {episode.title}", "fps": CUT_FPS,
+        "duration": cut.duration, "video": video, "dialogue": dialogue, "music": bed,
+        "markers": markers,
+        "cut": timeline.TimelineClip(name="Episode cut", url=asset_url(stored), start=0.0,
+                                     duration=cut.duration, metadata={"assetId": stored.public_id}),
+        "metadata": {"drama": job.drama.public_id, "episode": episode.key,
+                     "loudnessLufs": cut.loudness, "cutAssetId": stored.public_id},
+    }  # fmt: skip
+
+
+def asset_url(asset: Asset) -> str:
+    """Where an editor's tool finds the asset: the library's download address, absolute."""
+    return f"{settings.SITE_URL.rstrip('/')}/asset-library/{asset.public_id}"

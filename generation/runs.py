@@ -134,6 +134,7 @@ def run_start(
 REGENERATED = {
     "character": (Job.Node.PORTRAIT, Job.Node.AUDITION),
     "scene": (Job.Node.STORYBOARD, Job.Node.CLIP),
+    "line": (Job.Node.DIALOGUE_AUDIO,),
     "episode": (Job.Node.EPISODE_CUT,),
 }
 

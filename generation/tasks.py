@@ -33,6 +33,8 @@ HANDLERS: dict[str, Callable[..., str]] = {
     **script_jobs.HANDLERS,
     Job.Kind.IMAGE: nodes.run_node,
     Job.Kind.VIDEO: nodes.run_node,
+    Job.Kind.SPEECH: nodes.run_node,
+    Job.Kind.MUSIC: nodes.run_node,
     Job.Kind.ASSEMBLY: nodes.run_node,
 }
 

@@ -16,12 +16,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from assets.models import Asset
-from dramas.models import Drama
+from dramas.models import DialogueLine, Drama
 from generation import dag, runs, slots, tasks
 from generation.assembly import probe_duration
 from generation.models import Job
 from generation.providers.base import ProviderError
 from generation.providers.local.image import LocalImageProvider
+from generation.providers.local.music import LocalMusicProvider
+from generation.providers.local.speech import LocalSpeechProvider
 from generation.providers.local.video import LocalVideoProvider
 from generation.services import claimable
 from tests.conftest import assert_error, drama_body
@@ -65,6 +67,7 @@ def calls(monkeypatch) -> Counter:
     """Provider calls made, by node kind."""
     counted: Counter = Counter()
     generate, submit = LocalImageProvider.generate, LocalVideoProvider.submit
+    synthesize, compose = LocalSpeechProvider.synthesize, LocalMusicProvider.compose
 
     def count_image(self, request):
         counted[request.kind] += 1
@@ -74,8 +77,18 @@ def calls(monkeypatch) -> Counter:
         counted["video"] += 1
         return submit(self, request)
 
+    def count_speech(self, request):
+        counted["speech"] += 1
+        return synthesize(self, request)
+
+    def count_music(self, *args, **kwargs):
+        counted["music"] += 1
+        return compose(self, *args, **kwargs)
+
     monkeypatch.setattr(LocalImageProvider, "generate", count_image)
     monkeypatch.setattr(LocalVideoProvider, "submit", count_video)
+    monkeypatch.setattr(LocalSpeechProvider, "synthesize", count_speech)
+    monkeypatch.setattr(LocalMusicProvider, "compose", count_music)
     return counted
 
 
@@ -105,14 +118,15 @@ def test_a_run_makes_every_node_and_each_starts_only_after_its_own_inputs(api, c
     assert ended.status == Job.Status.COMPLETED
     nodes = nodes_of(run["id"])
     kinds = Counter(n.node for n in nodes)
-    assert kinds == {"portrait": 3, "audition": 3, "storyboard": 4, "clip": 4, "episode_cut": 2}
+    assert kinds == {"portrait": 3, "audition": 3, "storyboard": 4, "dialogue_audio": 8,
+                     "clip": 4, "music": 2, "episode_cut": 2}  # fmt: skip
     for n in nodes:
         assert n.status == Job.Status.COMPLETED and n.asset_id
         for dep in n.depends_on.all():
             assert dep.completed_at <= n.started_at, f"{n.node} {n.target_key} began early"
-    assert calls == {"portrait": 3, "storyboard": 4, "video": 7}
+    assert calls == {"portrait": 3, "storyboard": 4, "video": 7, "speech": 8, "music": 2}
     seen = api.get(f"/dramas/{drama['id']}/jobs/{run['id']}").json()
-    assert seen["counts"]["total"] == 16 and seen["counts"]["completed"] == 16
+    assert seen["counts"]["total"] == 26 and seen["counts"]["completed"] == 26
     assert seen["progress"]["percent"] == 100.0 and seen["progress"]["inFlight"] == []
     assert api.get(f"/dramas/{drama['id']}").json()["status"] == "produced"
 
@@ -179,10 +193,12 @@ def test_the_dry_run_plans_without_running_and_its_estimate_matches_the_cost(api
     plan = dry.json()
     assert Job.objects.filter(kind=Job.Kind.DAG).count() == 0 and sum(calls.values()) == 0
     assert Counter(n["node"] for n in plan["toMake"]) == {
-        "portrait": 2, "audition": 2, "storyboard": 2, "clip": 2, "episode_cut": 1}  # fmt: skip
+        "portrait": 2, "audition": 2, "storyboard": 2, "dialogue_audio": 4, "clip": 2,
+        "music": 1, "episode_cut": 1}  # fmt: skip
     estimate = plan["estimatedCostUsd"]
-    # 4 images, 2 auditions of 5 s and 2 clips of 3 s.
+    # 4 images, 2 auditions of 5 s and 2 clips of 3 s (two short lines, with their pauses).
     assert estimate["byProvider"] == {"image:local": 0.268, "video:local": 1.6,
+                                      "speech:local": 0.0, "music:local": 0.0,
                                       "assembly:ffmpeg": 0.0}  # fmt: skip
     assert estimate["total"] == pytest.approx(1.868)
 
@@ -199,7 +215,7 @@ def test_a_dry_run_of_a_made_drama_lists_every_node_as_satisfied(api):
     plan = api.post(f"/dramas/{drama['id']}/generate", {"dryRun": True}, format="json").json()
 
     assert plan["toMake"] == []
-    assert len(plan["satisfied"]) == 9
+    assert len(plan["satisfied"]) == 14
     assert plan["estimatedCostUsd"]["total"] == 0
 
 
@@ -239,8 +255,9 @@ def test_a_scene_scope_with_force_remakes_only_that_scenes_nodes(api, calls):
     drain(run["id"])
 
     assert {(n.node, n.target_key) for n in nodes_of(run["id"])} == {
-        ("storyboard", scene), ("clip", scene)}  # fmt: skip
-    assert calls == {"storyboard": 1, "video": 1}
+        ("storyboard", scene), ("clip", scene), ("dialogue_audio", f"{scene}#0"),
+        ("dialogue_audio", f"{scene}#1")}  # fmt: skip
+    assert calls == {"storyboard": 1, "video": 1, "speech": 2}
     versions = Asset.objects.filter(scene__key=scene, kind="storyboard").count()
     assert versions == 2
 
@@ -255,7 +272,8 @@ def test_a_scope_pulls_in_what_it_waits_for_that_is_not_made(api, calls):
 
     made = {(n.node, n.target_key) for n in nodes_of(run["id"])}
     cast = set(scene["characters"])
-    assert made == {("storyboard", scene["id"]), ("clip", scene["id"])} | {
+    lines = {("dialogue_audio", f"{scene['id']}#{n}") for n in range(len(scene["dialogue"]))}
+    assert made == {("storyboard", scene["id"]), ("clip", scene["id"])} | lines | {
         ("portrait", c) for c in cast}  # fmt: skip
 
 
@@ -354,13 +372,13 @@ def test_cancel_stops_the_run_and_retry_finishes_it_without_remaking_what_was_ma
 
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     statuses = Counter(n.status for n in nodes_of(run["id"]))
-    assert statuses == {"completed": 2, "cancelled": 7}
+    assert statuses == {"completed": 2, "cancelled": 12}
     assert_error(api.post(f"/dramas/{drama['id']}/jobs/{run['id']}/cancel"), 409)
     # The next run resumes: it pays only for what is missing.
     calls.clear()
     resumed = drain(generate(api, drama["id"])["id"])
     assert resumed.status == Job.Status.COMPLETED
-    assert calls == {"storyboard": 2, "video": 4}
+    assert calls == {"storyboard": 2, "video": 4, "speech": 4, "music": 1}
 
 
 def test_a_submit_with_an_unknown_outcome_is_never_sent_twice(api, monkeypatch):
@@ -475,8 +493,15 @@ def test_cancel_cancels_renders_in_flight_at_the_service(
 
 
 # ---------------------------------------------------------------- the order nodes take slots
+def silent(drama: dict) -> Drama:
+    """The drama with its dialogue taken out: its clips last their scenes' target lengths."""
+    row = Drama.objects.get(public_id=drama["id"])
+    DialogueLine.objects.filter(scene__drama=row).delete()
+    return row
+
+
 def test_a_node_with_more_work_behind_it_goes_first(api):
-    short = Drama.objects.get(public_id=small_drama(api, seconds=1)["id"])
+    short = silent(small_drama(api, seconds=1))
     plan = dag.plan(short)
     rank = {n.key: plan.priority[n.key] for n in plan.to_make}
     portrait = rank[("portrait", "char_001")]
@@ -487,7 +512,7 @@ def test_a_node_with_more_work_behind_it_goes_first(api):
     # A one-second clip and its cut are less work than a five-second audition.
     assert portrait > audition > board > clip > cut > 0
 
-    long = Drama.objects.get(public_id=small_drama(api, seconds=10)["id"])
+    long = silent(small_drama(api, seconds=10))
     plan = dag.plan(long)
     rank = {n.key: plan.priority[n.key] for n in plan.to_make}
     assert rank[("clip", "sc_01_01")] > rank[("audition", "char_001")]
@@ -513,8 +538,12 @@ def test_a_freed_slot_goes_to_the_waiting_node_with_the_most_work_behind_it(api,
 # released provider's free slots, releasing them, waking a waiting node). A clip or an audition
 # also writes its render's handle twice (the mark before the submit, the handle after); the
 # node that releases nothing ends the run or checks whether it has ended.
+# A line reads its scene's rows as a storyboard does, and the last of a scene's lines releases
+# its clip; the music reads the library; the cut stores its subtitles and its timeline beside
+# it (a savepoint, the slot's current and top version, the row, the release: 5 each).
 NODE_TASK_QUERIES = {"portrait": {22, 23}, "audition": {23}, "storyboard": {26},
-                     "clip": {27, 28}, "episode_cut": {28}}  # fmt: skip
+                     "dialogue_audio": {25, 28}, "clip": {27, 28}, "music": {23},
+                     "episode_cut": {39}}  # fmt: skip
 
 
 def test_a_nodes_task_costs_a_fixed_number_of_queries(api, settings):
