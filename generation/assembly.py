@@ -52,9 +52,10 @@ DUCK = "sidechaincompress=threshold=0.01:ratio=4:attack=20:release=450:knee=2"
 # Stems are measured to set these levels; a gain is kept within this many dB.
 MAX_GAIN = 30.0
 TRUE_PEAK = -1.0
-# Where a mix too peaky for a linear gain to the target is limited first (dBFS), low enough
-# that loudnorm's small correction after it stays linear under TRUE_PEAK.
-LIMIT = -2.5
+# Where a mix too peaky for a linear gain to the target is limited first (dBFS; its true
+# peak comes out a little higher), low enough to stay under TRUE_PEAK.
+LIMIT = -3.0
+LIMIT_TRIES = 3
 # ebur128's floor: what is measured at or below it is silence.
 SILENT_LUFS = -70.0
 
@@ -436,7 +437,6 @@ FORMAT = (
     f"aresample={SAMPLE_RATE},"
     f"aformat=sample_fmts=fltp:sample_rates={SAMPLE_RATE}:channel_layouts=stereo"
 )
-SUMMARY_I = re.compile(r"I:\s+(-?(?:inf|[\d.]+)) LUFS")
 JSON_BLOCK = re.compile(r"\{[^{}]*\}")
 
 
@@ -500,8 +500,8 @@ def stem_levels(sound: Sound, *, what: str) -> dict[str, float]:
             index = inputs.add(path, "-vn")
             chains.append(f"[{index}:a:0]{FORMAT},{trim}asetpts=PTS-STARTPTS[{name}{index}]")
             pads += f"[{name}{index}]"
-        chains.append(f"{pads}concat=n={len(sources)}:v=0:a=1,"
-                      f"ebur128@{name}=peak=none[{name}]")  # fmt: skip
+        chains.append(f"{pads}concat=n={len(sources)}:v=0:a=1,{meter(name, peak=False)}"
+                      f"[{name}]")  # fmt: skip
         outputs += ["-map", f"[{name}]", "-f", "null", "-"]
     result = run([ffmpeg(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info",
                   *inputs.args, "-filter_complex", ";".join(chains), *outputs],
@@ -510,7 +510,7 @@ def stem_levels(sound: Sound, *, what: str) -> dict[str, float]:
     levels = {}
     for name in stems:
         at = report.find(f"[ebur128@{name} @")
-        match = SUMMARY_I.search(report, at) if at >= 0 else None
+        match = INTEGRATED.search(report, at) if at >= 0 else None
         if result.returncode != 0 or match is None:
             raise AssemblyError(f"{what}: ffmpeg could not measure the {name}:\n"
                                 f"{stderr_tail(result)}")  # fmt: skip
@@ -587,26 +587,57 @@ def loudnorm_report(result: subprocess.CompletedProcess, *, what: str) -> dict[s
     return json.loads(found[-1])
 
 
-def measuring(loudness: float) -> str:
-    return f"loudnorm=I={loudness}:TP={TRUE_PEAK}:LRA=50:print_format=json"
+@dataclass(frozen=True)
+class Loudness:
+    """ebur128's summary of a whole stream: what loudnorm's linear pass is given."""
+
+    integrated: float  # LUFS
+    threshold: float  # LUFS, the relative gate
+    range: float  # LU
+    true_peak: float  # dBTP
+
+    def applying(self, target: float) -> str:
+        """loudnorm taking a stream of this loudness to `target` LUFS with one gain."""
+        return (f"loudnorm=I={target}:TP={TRUE_PEAK}:LRA=50:linear=true:print_format=json"
+                f":measured_I={self.integrated}:measured_TP={self.true_peak}"
+                f":measured_LRA={self.range}:measured_thresh={self.threshold}")  # fmt: skip
 
 
-def applying(loudness: float, measured: dict[str, str]) -> str:
-    return (f"{measuring(loudness)}:linear=true:measured_I={measured['input_i']}"
-            f":measured_TP={measured['input_tp']}:measured_LRA={measured['input_lra']}"
-            f":measured_thresh={measured['input_thresh']}"
-            f":offset={measured['target_offset']}")  # fmt: skip
+def meter(name: str, *, peak: bool = True) -> str:
+    """ebur128 as a pass-through that reports at the end (the true peak too, if `peak`), its
+    per-frame log kept quiet."""
+    return f"ebur128@{name}=peak={'true' if peak else 'none'}:framelog=verbose"
+
+
+INTEGRATED = re.compile(r"Integrated loudness:\s+I:\s+(\S+) LUFS")
+SUMMARY = re.compile(
+    r"Integrated loudness:\s+I:\s+(\S+) LUFS\s+Threshold:\s+(\S+) LUFS.*?"
+    r"Loudness range:\s+LRA:\s+(\S+) LU.*?True peak:\s+Peak:\s+(\S+) dBFS",
+    re.DOTALL,
+)
+
+
+def metered(command: list[str], name: str, *, timeout: float, what: str) -> Loudness:
+    """Run an audio pass whose graph has meter(name) in it; its summary."""
+    result = run(command, timeout=timeout, what=what)
+    report = result.stderr.decode(errors="replace")
+    at = report.find(f"[ebur128@{name} @")
+    match = SUMMARY.search(report, at) if at >= 0 else None
+    if result.returncode != 0 or match is None:
+        raise AssemblyError(f"{what}: ffmpeg could not mix the sound:\n{stderr_tail(result)}")
+    return Loudness(*(decibels(value) for value in match.groups()))
 
 
 def make_sound(sound: Sound, work: Path, *, loudness: float,
                what: str) -> tuple[Path, float | None]:  # fmt: skip
-    """Mix the sound into a WAV normalised to `loudness` LUFS integrated; returns it and its
-    measured loudness (None when it is silent).
+    """Mix the sound and normalise it to `loudness` LUFS integrated, as 48 kHz stereo AAC;
+    returns the file and its loudness as measured (None when it is silent, a WAV then).
 
-    loudnorm in two passes: the mix is measured as it is written, then one linear gain takes
-    it to the target. When that gain would push its peaks past TRUE_PEAK (loudnorm would then
-    compress it dynamically, and miss the target on a short cut) the mix is first raised and
-    limited, and measured again."""
+    Two passes: the mix is measured as it is written, then loudnorm takes it to the target
+    with one linear gain, and encodes it. When that gain would push its peaks past
+    TRUE_PEAK (loudnorm would then compress it dynamically, and miss the target on a short
+    cut) the mix is raised and limited in a pass between, and measured again (up to
+    LIMIT_TRIES times, while limiting costs it loudness the gain must make up)."""
     timeout = audio_timeout(sound.seconds)
     # One source alone needs no level of its own: the whole is normalised.
     stems = bool(sound.lines) + bool(sound.clips) + bool(sound.music)
@@ -614,33 +645,31 @@ def make_sound(sound: Sound, work: Path, *, loudness: float,
     inputs = Inputs()
     graph = mix_graph(sound, levels, inputs)
     mix = work / "mix.wav"
-    result = run([ffmpeg(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-y",
-                  *inputs.args, "-filter_complex",
-                  f"{graph};[mix]asplit=2[out][measure];[measure]{measuring(loudness)}[ln]",
-                  "-map", "[out]", "-c:a", "pcm_f32le", str(mix),
-                  "-map", "[ln]", "-f", "null", "-"], timeout=timeout, what=what)  # fmt: skip
-    measured = loudnorm_report(result, what=what)
-    level, peak = decibels(measured["input_i"]), decibels(measured["input_tp"])
-    if level <= SILENT_LUFS:
+    base = [ffmpeg(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-y"]
+    measured = metered([*base, *inputs.args, "-filter_complex", f"{graph};[mix]{meter('mix')}[out]",
+                        "-map", "[out]", "-c:a", "pcm_f32le", str(mix)], "mix",
+                       timeout=timeout, what=what)  # fmt: skip
+    if measured.integrated <= SILENT_LUFS:
         return mix, None
-    if peak + (loudness - level) > TRUE_PEAK:
-        limited = work / "limited.wav"
-        # The limiter lowers the loudness a little; aim that much higher.
-        raise_by = loudness - level + 0.5
-        result = run([ffmpeg(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info",
-                      "-y", "-i", str(mix), "-filter_complex",
-                      f"[0:a]volume={raise_by:.2f}dB,alimiter=limit={10 ** (LIMIT / 20):.4f}"
-                      f":level=false:latency=true,asplit=2[out][measure];"
-                      f"[measure]{measuring(loudness)}[ln]",
-                      "-map", "[out]", "-c:a", "pcm_f32le", str(limited),
-                      "-map", "[ln]", "-f", "null", "-"], timeout=timeout, what=what)  # fmt: skip
-        measured, mix = loudnorm_report(result, what=what), limited
-    final = work / "sound.wav"
-    result = run([ffmpeg(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-y",
-                  "-i", str(mix), "-af", f"{applying(loudness, measured)},aresample={SAMPLE_RATE}",
-                  "-c:a", "pcm_f32le", str(final)], timeout=timeout, what=what)  # fmt: skip
-    applied = loudnorm_report(result, what=what)
-    output = decibels(applied["output_i"])
+    if measured.true_peak + loudness - measured.integrated > TRUE_PEAK:
+        # Aim a little above the target, so that what is left for loudnorm is a cut, not a
+        # boost; the limiter takes some loudness with the peaks, so measure and aim again.
+        source, mix = mix, work / "limited.wav"
+        raise_by = loudness - measured.integrated + 0.3
+        for _ in range(LIMIT_TRIES):
+            chain = (f"volume={raise_by:.2f}dB,alimiter=limit={10 ** (LIMIT / 20):.4f}"
+                     f":level=false:latency=true,{meter('limited')}")  # fmt: skip
+            measured = metered([*base, "-i", str(source), "-af", chain, "-c:a", "pcm_f32le",
+                                str(mix)], "limited", timeout=timeout, what=what)  # fmt: skip
+            short = loudness - measured.integrated
+            if measured.true_peak + short <= TRUE_PEAK:
+                break
+            raise_by += short + 0.3
+    final = work / "sound.m4a"
+    result = run([*base, "-i", str(mix), "-af", f"{measured.applying(loudness)},"
+                  f"aresample={SAMPLE_RATE}", "-c:a", "aac", "-b:a", "128k", "-ac", "2",
+                  str(final)], timeout=timeout, what=what)  # fmt: skip
+    output = decibels(loudnorm_report(result, what=what)["output_i"])
     return final, output if output > SILENT_LUFS else None
 
 
@@ -727,8 +756,10 @@ def assemble_episode(scenes: Sequence[CutScene], out: Path, *, music: Path | Non
         maps = ["-map", "0:v:0"]
         if mixed is not None:
             streams.add(mixed[0])
-            maps += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "128k", "-ar", str(SAMPLE_RATE),
-                     "-ac", "2"]  # fmt: skip
+            # The sound comes encoded, but for a silent mix, left as it was made.
+            encoded = mixed[0].suffix != ".wav"
+            codec = ["-c:a", "copy"] if encoded else ["-c:a", "aac", "-b:a", "128k", "-ac", "2"]
+            maps += ["-map", "1:a:0", *codec]
         if track is not None:
             index = streams.add(track)
             maps += ["-map", f"{index}:s:0", "-c:s", "mov_text", "-metadata:s:s:0",

@@ -127,7 +127,7 @@ def test_images_are_labelled_as_an_offline_preview():
     assert any(image.getpixel((x, 28))[0] > 200 for x in range(250, 470))
 
 
-def test_a_clip_is_h264_9_16_of_the_requested_length_with_subtitles(tmp_path):
+def test_a_clip_is_h264_9_16_of_the_requested_length_panning_without_subtitles(tmp_path):
     provider = LocalVideoProvider()
     board = storyboard()
     lines = [{"speaker": "Ava", "line": "You knew all along."},
@@ -139,21 +139,54 @@ def test_a_clip_is_h264_9_16_of_the_requested_length_with_subtitles(tmp_path):
     silent = provider.submit(VideoRequest(prompt="p", duration_seconds=6,
                                           reference=ReferenceImage(board)))  # fmt: skip
     assert provider.poll(json.loads(json.dumps(handle))).state == "completed"
-    meta, frames = video_meta(provider.download(handle).data, tmp_path)
-    _, silent_frames = video_meta(provider.download(silent).data, tmp_path)
+    data = provider.download(handle).data
+    meta, frames = video_meta(data, tmp_path)
+    silent_data = provider.download(silent).data
+    _, silent_frames = video_meta(silent_data, tmp_path)
 
     assert meta["codec"] == "h264"
     assert meta["size"] == (540, 960)
     assert meta["duration"] == pytest.approx(6, abs=0.1)
-    assert len(frames) == pytest.approx(6 * 24, abs=2)
-    # The subtitle band differs from the same clip without dialogue; the top does not.
-    band = slice(820, 900)
-    assert np.abs(frames[10][band].astype(int) - silent_frames[10][band]).mean() > 20
-    assert np.abs(frames[10][:200].astype(int) - silent_frames[10][:200]).mean() < 3
-    # The picture moves: a slow pan over the storyboard.
+    assert len(frames) == 6 * 24
+    # The dialogue is no longer drawn on the clip (the cut burns it in): the bottom band,
+    # where the captions were, is the same picture with or without lines.
+    band = slice(780, 960)
+    for n in (10, 70, 130):
+        assert np.abs(frames[n][band].astype(int) - silent_frames[n][band]).max() == 0
+    assert data == silent_data
+    # The picture moves: a slow pan over the storyboard, from its top left to its bottom
+    # right, in small steps.
     assert np.abs(frames[0].astype(int) - frames[-1]).mean() > 2
+    steps = [np.abs(a.astype(int) - b).mean() for a, b in zip(frames, frames[1:], strict=False)]
+    assert max(steps) < 8 and sum(step > 0 for step in steps) > len(steps) / 3
+    # Its label is still there: the storyboard's black banner across the top.
+    assert frames[0][5:15, 5:40].max() < 30
     assert [c.operation for c in provider.calls] == ["video", "video"]
     assert provider.calls[0].usage.video_seconds == 6
+
+
+def test_a_clip_pans_evenly_from_the_top_left_to_the_bottom_right(tmp_path):
+    # A picture with one bright square: where the square is in each frame is where the
+    # window is on the picture.
+    image = Image.new("RGB", (720, 1280), (0, 0, 0))
+    image.paste((255, 255, 255), (340, 600, 380, 680))
+    data = io.BytesIO()
+    image.save(data, format="PNG")
+    provider = LocalVideoProvider()
+    handle = provider.submit(VideoRequest(prompt="p", duration_seconds=2,
+                                          reference=ReferenceImage(data.getvalue())))  # fmt: skip
+    _, frames = video_meta(provider.download(handle).data, tmp_path)
+
+    def centre(picture: np.ndarray) -> tuple[float, float]:
+        ys, xs = np.nonzero(picture.mean(axis=2) > 128)
+        return xs.mean(), ys.mean()
+
+    (x0, y0), (x1, y1) = centre(frames[0]), centre(frames[-1])
+    # The window travels across the 12 % margin of the enlarged picture: the square moves up
+    # and left by about 64 and 116 pixels.
+    assert x0 - x1 == pytest.approx(64, abs=4) and y0 - y1 == pytest.approx(116, abs=4)
+    xm, ym = centre(frames[len(frames) // 2])
+    assert xm == pytest.approx((x0 + x1) / 2, abs=3) and ym == pytest.approx((y0 + y1) / 2, abs=3)
 
 
 def test_a_clip_without_a_reference_is_drawn_from_the_prompt(tmp_path):
