@@ -555,18 +555,24 @@ def mix_graph(sound: Sound, levels: dict[str, float], inputs: Inputs) -> str:
                       f"asetpts=PTS-STARTPTS,volume={music:.2f}dB[music]")  # fmt: skip
         background.append("[music]")
     if sound.lines:
-        pads = ""
+        # Each line padded or cut to its placed length, after silence up to its first sample:
+        # one concatenation, sample-exact, puts every line in its place.
+        pads, cursor = "", 0
         for n, (path, first, count) in enumerate(sound.lines):
-            index = inputs.add(path, "-vn")
-            chains.append(f"[{index}:a:0]{FORMAT},atrim=end_sample={count},"
-                          f"asetpts=PTS-STARTPTS,adelay=delays={first}S:all=1[l{n}]")  # fmt: skip
+            count -= max(0, cursor - first)
+            if first > cursor:
+                chains.append(f"anullsrc=r={SAMPLE_RATE}:cl=stereo,"
+                              f"atrim=end_sample={first - cursor}[g{n}]")  # fmt: skip
+                pads += f"[g{n}]"
+            index, length = inputs.add(path, "-vn"), max(1, count)
+            chains.append(f"[{index}:a:0]{FORMAT},apad=whole_len={length},"
+                          f"atrim=end_sample={length},asetpts=PTS-STARTPTS[l{n}]")  # fmt: skip
             pads += f"[l{n}]"
-        # The lines do not overlap, so their sum is each in its place.
-        joined = (f"amix=inputs={len(sound.lines)}:normalize=0:duration=longest"
-                  if len(sound.lines) > 1 else "anull")  # fmt: skip
+            cursor = max(cursor, first) + length
         split = ",asplit=2[dialogue][key]" if background else "[dialogue]"
         whole = f"apad=whole_len={sound.samples},atrim=end_sample={sound.samples}"
-        chains.append(f"{pads}{joined},{whole},volume={dialogue:.2f}dB{split}")
+        chains.append(f"{pads}concat=n={pads.count('[')}:v=0:a=1,{whole},"
+                      f"volume={dialogue:.2f}dB{split}")  # fmt: skip
     if len(background) == 2:
         chains.append(f"{''.join(background)}amix=inputs=2:normalize=0[background]")
         background = ["[background]"]
@@ -655,7 +661,7 @@ def make_sound(sound: Sound, work: Path, *, loudness: float,
         # Aim a little above the target, so that what is left for loudnorm is a cut, not a
         # boost; the limiter takes some loudness with the peaks, so measure and aim again.
         source, mix = mix, work / "limited.wav"
-        raise_by = loudness - measured.integrated + 0.3
+        raise_by = loudness - measured.integrated + 1.0
         for _ in range(LIMIT_TRIES):
             chain = (f"volume={raise_by:.2f}dB,alimiter=limit={10 ** (LIMIT / 20):.4f}"
                      f":level=false:latency=true,{meter('limited')}")  # fmt: skip
