@@ -14,8 +14,9 @@ is already made.
 Each node has an input fingerprint: provider, model, prompt, parameters and the fingerprints
 of its inputs. A node whose current asset carries that fingerprint (or is an upload put in its
 place) and is not rejected is satisfied: making it again would pay for the same asset twice.
-A clip's fingerprint holds its lines' length (in whole seconds), not their audio: a line
-voiced again re-renders no clip unless the scene's speech no longer fits it.
+A clip with dialogue is first rendered as long as its lines are spoken, but its fingerprint
+holds neither their audio nor that length: a line voiced again re-renders no clip, and the cut
+holds the clip's last frame where the speech now runs longer.
 """
 
 from __future__ import annotations
@@ -351,7 +352,7 @@ def drama_graph(
         made_from = n.inputs if n.made_from is None else n.made_from
         n.fingerprint = fingerprint_of(
             node=n.node, provider=n.provider, model=n.model, prompt=n.prompt,
-            parameters=n.parameters,
+            parameters=fingerprinted(n),
             inputs=[graph[k].output_fingerprint for k in made_from if k in graph],
         )  # fmt: skip
         n.satisfied = satisfies(n.current, n.fingerprint)
@@ -372,6 +373,17 @@ def estimate_speech_cost(model: str, text: str) -> float | None:
         audio_seconds=seconds,
     )
     return estimate_cost(model, usage)  # fmt: skip
+
+
+def fingerprinted(n: Node) -> dict:
+    """The parameters that make the node what it is. A clip with dialogue is rendered as long
+    as its lines are when it is first made; it is not rendered again when a line is voiced
+    anew at another length (the cut holds its last frame, or plays on past its lines), so a
+    line's edit costs one line and one cut. A clip without dialogue is its scene's length."""
+    if n.node == N.CLIP and any(k[0] == N.DIALOGUE_AUDIO for k in n.inputs):
+        return {**{k: v for k, v in n.parameters.items() if k != "durationSeconds"},
+                "length": "spoken"}  # fmt: skip
+    return n.parameters
 
 
 def line_seconds(n: Node) -> float:
