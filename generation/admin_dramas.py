@@ -48,9 +48,19 @@ NODE_NAMES = {
     N.PORTRAIT: ("portrait", "portraits"),
     N.AUDITION: ("audition", "auditions"),
     N.STORYBOARD: ("storyboard", "storyboards"),
+    N.DIALOGUE_AUDIO: ("voiced line", "voiced lines"),
     N.CLIP: ("clip", "clips"),
+    N.MUSIC: ("music bed", "music beds"),
     N.EPISODE_CUT: ("episode cut", "episode cuts"),
 }
+# What an entity's card shows, in this order: its nodes' assets, and the files a cut brings.
+SHOWN = {
+    "character": (N.PORTRAIT, N.AUDITION),
+    "scene": (N.STORYBOARD, N.CLIP, N.DIALOGUE_AUDIO),
+    "episode": (N.EPISODE_CUT, N.MUSIC, Asset.Kind.SUBTITLES, Asset.Kind.TIMELINE),
+}
+FILE_NAMES = {Asset.Kind.SUBTITLES: "subtitles (WebVTT)",
+              Asset.Kind.TIMELINE: "timeline (OpenTimelineIO)"}  # fmt: skip
 
 
 def counted(n: int, singular: str, plural: str = "") -> str:
@@ -140,10 +150,25 @@ class Medium:
     node: str
     asset: Asset | None
     poster: str = ""
+    label: str = ""
 
     @property
     def name(self) -> str:
-        return NODE_NAMES[self.node][0]
+        if self.label:
+            return self.label
+        return NODE_NAMES[self.node][0] if self.node in NODE_NAMES else FILE_NAMES[self.node]
+
+    @property
+    def is_audio(self) -> bool:
+        return self.asset is not None and self.asset.media_type == Asset.MediaType.AUDIO
+
+    @property
+    def download_name(self) -> str:
+        """The file's name when saved: the upload's, or the kind's with its extension."""
+        if self.asset is None:
+            return ""
+        ext = self.asset.file.name.rsplit(".", 1)[-1]
+        return self.asset.filename or f"{self.asset.kind}-{self.asset.public_id}.{ext}"
 
     @property
     def url(self) -> str:
@@ -173,10 +198,21 @@ class MediaCard:
 def media_of(entity: Character | Scene | Episode) -> list[Medium]:
     """The entity's nodes with their current assets (prefetched as `current_assets`); a video
     shows the image it was made from until it plays."""
-    current = {a.kind: a for a in entity.current_assets}
+    current: dict[str, list[Asset]] = {}
+    for a in entity.current_assets:
+        current.setdefault(a.kind, []).append(a)
     media: list[Medium] = []
-    for node in runs.REGENERATED[entity._meta.model_name]:
-        medium = Medium(node=node, asset=current.get(node))
+    for node in SHOWN[entity._meta.model_name]:
+        if node == N.DIALOGUE_AUDIO:
+            # Each voiced line, in the scene's order, named by who says it.
+            lines = sorted(current.get(node, []), key=lambda a: a.metadata.get("line", 0))
+            media += [Medium(node=node, asset=a, label=f"line {a.metadata.get('line', 0) + 1}: "
+                             f"{a.metadata.get('speaker', '')}".strip(": "))
+                      for a in lines]  # fmt: skip
+            continue
+        if node not in NODE_NAMES and node not in current:
+            continue  # a file the cut brings, once it has one
+        medium = Medium(node=node, asset=(current.get(node) or [None])[0])
         if medium.is_video and media and not media[-1].is_video:
             medium.poster = media[-1].url
         media.append(medium)

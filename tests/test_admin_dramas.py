@@ -92,7 +92,8 @@ def test_the_list_shows_status_size_and_the_latest_runs_progress_and_cost(api, a
     drama = _drama(api, episodes=1, scenes=2, characters=2)
     run = Job.objects.get(public_id=generate(api, drama.public_id)["id"])
     nodes = list(run.children.order_by("id"))
-    assert len(nodes) == 9  # 2 portraits, 2 auditions, 2 storyboards, 2 clips, 1 cut
+    # 2 portraits, 2 auditions, 2 storyboards, 4 voiced lines, 2 clips, 1 music bed, 1 cut
+    assert len(nodes) == 14
     for node, cost in zip(nodes[:3], (0.1, 0.25, 0.0), strict=True):
         node.status, node.metadata = Job.Status.COMPLETED, {**node.metadata, "costUsd": cost}
         node.save(update_fields=["status", "metadata"])
@@ -105,7 +106,7 @@ def test_the_list_shows_status_size_and_the_latest_runs_progress_and_cost(api, a
     row = _row(page, drama)
     assert "Media produced" not in row and "Generating media" in row
     assert "2 characters," in row and "1 episode," in row and "2 scenes<" in row
-    assert 'aria-valuenow="44"' in row and "44 %" in row  # 4 of 9 nodes finished
+    assert 'aria-valuenow="28"' in row and "28 %" in row  # 4 of 14 nodes finished
     assert f'href="/admin/generation/job/{run.pk}/change/"' in row
     assert "$0.35" in row
     assert "not generated yet" in _row(page, untouched)
@@ -156,9 +157,11 @@ def test_generate_all_shows_the_dry_run_and_its_cost_before_anything_starts(api,
     html = page.content.decode()
     assert not Job.objects.filter(kind=Job.Kind.DAG).exclude(status="completed").exists()
     plan = {r["name"]: (r["to_make"], r["satisfied"]) for r in page.context["planned"][0]["rows"]}
-    # The edited scene's storyboard, its clip and the cut; the rest is kept.
+    # The edited scene's storyboard, its clip and the cut; the rest is kept (its four lines'
+    # audio and the music bed too).
     assert plan == {"portraits": (0, 2), "auditions": (0, 2), "storyboards": (1, 1),
-                    "clips": (1, 1), "episode cuts": (1, 0)}  # fmt: skip
+                    "voiced lines": (0, 4), "clips": (1, 1), "music beds": (0, 1),
+                    "episode cuts": (1, 0)}  # fmt: skip
     assert '<td>Storyboards</td><td class="number">1</td><td class="number">1</td>' in html
     assert "image:local" in html and "video:local" in html and "<td>Total</td>" in html
     assert 'name="post" value="yes"' in html
@@ -170,7 +173,7 @@ def test_generate_all_shows_the_dry_run_and_its_cost_before_anything_starts(api,
     run = Job.objects.filter(kind=Job.Kind.DAG).latest("id")
     assert run.status == Job.Status.RUNNING
     assert _made(run) == {("storyboard", scene.key), ("clip", scene.key), ("episode_cut", "ep_01")}
-    assert any(f"started run {run.public_id} (3 to make, 6 already made)" in m
+    assert any(f"started run {run.public_id} (3 to make, 11 already made)" in m
                for m in _messages(started))  # fmt: skip
 
 
@@ -314,10 +317,16 @@ def test_the_change_page_shows_the_script_inline_beside_its_current_media(api, a
     for group in ("characters-group", "episodes-group", "scenes-group"):
         assert f'id="{group}"' in html
     current = Asset.objects.filter(drama=drama, is_current=True)
-    assert current.count() == 9
+    # 2 portraits, 2 auditions, 2 storyboards, 2 clips, 4 voiced lines, the music bed, the
+    # cut, its subtitles and its timeline.
+    assert current.count() == 16
     for asset in current:
         if asset.media_type == "image":
             assert f'<img src="{asset.file.url}"' in html
+        elif asset.media_type == "audio":
+            assert f'<audio src="{asset.file.url}" controls' in html
+        elif asset.media_type == "text":
+            assert f'<a class="medium-missing" href="{asset.file.url}" download=' in html
         else:
             assert f'<video src="{asset.file.url}" controls' in html
     clip = current.get(kind="clip", scene__key="sc_01_01")
@@ -563,6 +572,8 @@ def test_staff_see_the_dramas_runs_and_a_dramas_media_in_a_browser(browser_page,
     media = page.locator("#drama-media")
     expect(media.locator("img")).to_have_count(3 + 4)  # portraits and storyboards
     expect(media.locator("video")).to_have_count(3 + 4 + 2)  # auditions, clips and cuts
+    expect(media.locator("audio")).to_have_count(8 + 2)  # the voiced lines and music beds
+    expect(media.locator("a[download]", has_text="timeline")).to_have_count(2)
     cut = media.locator("video").nth(3)  # the first episode's cut, after the auditions
     duration = cut.evaluate(
         "v => new Promise(done => { v.preload = 'auto'; v.muted = true;"
@@ -578,11 +589,12 @@ def test_staff_see_the_dramas_runs_and_a_dramas_media_in_a_browser(browser_page,
     page.select_option("select[name=action]", "generate")
     page.click("button[name=index]")
     expect(page.locator(f"#plan-{waiting.pk}")).to_contain_text("Will not start")
-    expect(page.locator(f"#plan-{fresh.pk} tfoot td")).to_have_text(["Total", "16", "0", "$0.00"])
+    # 3 portraits and auditions, 4 storyboards and clips, 8 voiced lines, 2 music beds, 2 cuts.
+    expect(page.locator(f"#plan-{fresh.pk} tfoot td")).to_have_text(["Total", "26", "0", "$0.00"])
     expect(page.locator(f"#plan-{drama.pk}")).to_contain_text("there is nothing to start")
     page.screenshot(path=str(SCREENSHOTS / "drama-generate-confirmation.png"), full_page=True)
     page.click("input[type=submit][value='Yes, start the run']")
-    expect(page.locator(".messagelist")).to_contain_text("16 to make, 0 already made")
+    expect(page.locator(".messagelist")).to_contain_text("26 to make, 0 already made")
     assert Job.objects.filter(drama=fresh, kind=Job.Kind.DAG).count() == 1
 
     board = Asset.objects.get(scene__drama=drama, scene__key="sc_01_01", kind="storyboard",

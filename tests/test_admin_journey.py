@@ -18,7 +18,7 @@ from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from assets.models import Asset
-from dramas.models import Drama
+from dramas.models import DialogueLine, Drama
 from generation import tasks
 from generation.models import Job
 from generation.services import claimable
@@ -94,7 +94,9 @@ def test_staff_and_a_moderator_take_a_premise_to_reviewed_media(
     page.get_by_role("button", name="Yes, start the run").click()
     run = Job.objects.get(drama=drama, kind=Job.Kind.DAG)
     nodes = run.children.count()
-    assert nodes == 2 * 2 + 2 * 2 + 1  # portraits, auditions, storyboards, clips, the cut
+    lines = DialogueLine.objects.filter(scene__drama=drama).count()
+    # Portraits, auditions, storyboards, clips, a voiced line each, the music bed, the cut.
+    assert lines > 0 and nodes == 2 * 2 + 2 * 2 + lines + 1 + 1
 
     # The run's page follows the run while it goes, without a reload.
     page.goto(f"{base}/admin/generation/job/{run.pk}/change/")

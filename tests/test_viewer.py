@@ -375,7 +375,9 @@ def test_a_produced_drama_in_a_browser_shows_its_pictures_and_plays_its_videos(
 
     # While the run goes the page shows its progress, and loads itself again when it ends.
     page.goto(f"{dev_server}/watch/{drama['id']}/")
-    expect(page.locator("#progress .counts")).to_have_text("0 of 9 steps done")
+    expect(page.locator("#progress .counts")).to_have_text(
+        "0 of 14 steps done"
+    )  # 9 media, 4 lines, 1 bed
     assert page.locator("img[data-asset]").count() == 0
     assert drain(started["id"]).status == Job.Status.COMPLETED
     expect(page.locator("#progress")).to_have_count(0)
