@@ -56,6 +56,9 @@ TRUE_PEAK = -1.0
 # peak comes out a little higher), low enough to stay under TRUE_PEAK.
 LIMIT = -3.0
 LIMIT_TRIES = 3
+# How far under the target a mix of known levels is raised as it is mixed (LU): what is left
+# for the final gain to make up.
+NEAR_MARGIN = 1.0
 # ebur128's floor: what is measured at or below it is silence.
 SILENT_LUFS = -70.0
 
@@ -142,6 +145,9 @@ class Media:
     height: int
     has_video: bool
     has_audio: bool
+    # The picture is 4:2:0 at TV range in BT.709 (as the cut's frames are) and square-pixeled
+    # and upright: at the cut's size it needs no conversion.
+    plain: bool = False
 
 
 def ffmpeg() -> str:
@@ -186,6 +192,9 @@ DURATION = re.compile(r"^\s*Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)", re.MULTILI
 SIZE = re.compile(r"\b(\d{2,5})x(\d{2,5})\b")
 ROTATION = re.compile(r"rotation of (-?\d+(?:\.\d+)?) degrees")
 STREAM = re.compile(r"^\s*Stream #0:\d+\S*: (Video|Audio|Subtitle|Data|Attachment): (.*)$")
+# "yuv420p(tv, bt709, progressive)", "yuv420p(tv, bt709/bt709/bt709)": the cut's own frames.
+PLAIN = re.compile(r"\byuv420p\(tv, bt709[,/)]")
+ODD_PIXELS = re.compile(r"SAR (?!1:1\b)\d+:\d+")
 OUT_TIME = re.compile(r"^out_time_us=(\d+)$", re.MULTILINE)
 
 
@@ -203,7 +212,7 @@ def probe(path: Path) -> Media:
         hours, minutes, seconds = match.groups()
         duration = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
     width = height = 0
-    has_video = has_audio = False
+    has_video = has_audio = plain = False
     lines = report.splitlines()
     for n, line in enumerate(lines):
         stream = STREAM.match(line)
@@ -214,15 +223,18 @@ def probe(path: Path) -> Media:
             has_audio = True
         elif kind == "Video" and not has_video and "attached pic" not in detail:
             has_video = True
+            plain = bool(PLAIN.search(detail)) and not ODD_PIXELS.search(detail)
             if size := SIZE.search(detail):
                 width, height = int(size[1]), int(size[2])
             # ffmpeg turns phone clips upright on decode, so a quarter turn swaps the sides.
             for after in lines[n + 1 :]:
                 if STREAM.match(after):
                     break
-                if (turn := ROTATION.search(after)) and round(abs(float(turn[1]))) % 180 == 90:
-                    width, height = height, width
-    return Media(duration, width, height, has_video, has_audio)
+                if turn := ROTATION.search(after):
+                    plain = False
+                    if round(abs(float(turn[1]))) % 180 == 90:
+                        width, height = height, width
+    return Media(duration, width, height, has_video, has_audio, plain)
 
 
 def probe_duration(path: Path) -> float:
@@ -406,22 +418,24 @@ def write_font(folder: Path) -> None:
 
 # ---------------------------------------------------------------- the picture
 def video_graph(frames: Sequence[int], *, width: int, height: int, fps: int,
-                subtitles: str | None) -> str:  # fmt: skip
+                subtitles: str | None, ready: Sequence[bool] = ()) -> str:  # fmt: skip
     """Each clip letterboxed to the frame, at one fps and pixel format, cut or held on its
     last frame to its scene's frame count; all concatenated in order, the captions burned
-    over them, into [v]."""
+    over them, into [v]. A clip `ready` (plain, at the frame's size) is taken as it is."""
     chains = []
     for n, count in enumerate(frames):
-        chains.append(
-            f"[{n}:v:0]setpts=PTS-STARTPTS,"
+        fit = "" if n < len(ready) and ready[n] else (
             f"scale={width}:{height}:force_original_aspect_ratio=decrease:force_divisible_by=2"
             # One colour range and matrix for all: a full-range clip (MJPEG) would leak into
             # the whole cut as yuvj420p.
             ":out_range=tv:out_color_matrix=bt709,"
-            f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,fps={fps},"
+            f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black,format=yuv420p,"
+        )  # fmt: skip
+        chains.append(
+            f"[{n}:v:0]setpts=PTS-STARTPTS,{fit}setsar=1,fps={fps},"
             # A clip shorter than its scene (or a stream a little shorter than its file)
             # holds its last frame.
-            f"format=yuv420p,tpad=stop_mode=clone:stop=-1,trim=end_frame={count},"
+            f"tpad=stop_mode=clone:stop=-1,trim=end_frame={count},"
             f"setpts=PTS-STARTPTS[v{n}]"
         )
     pads = "".join(f"[v{n}]" for n in range(len(frames)))
@@ -639,11 +653,12 @@ def make_sound(sound: Sound, work: Path, *, loudness: float,
     """Mix the sound and normalise it to `loudness` LUFS integrated, as 48 kHz stereo AAC;
     returns the file and its loudness as measured (None when it is silent, a WAV then).
 
-    Two passes: the mix is measured as it is written, then loudnorm takes it to the target
-    with one linear gain, and encodes it. When that gain would push its peaks past
-    TRUE_PEAK (loudnorm would then compress it dynamically, and miss the target on a short
-    cut) the mix is raised and limited in a pass between, and measured again (up to
-    LIMIT_TRIES times, while limiting costs it loudness the gain must make up)."""
+    Two passes, as loudnorm's linear (two-pass) mode does it: the mix is measured (EBU R128,
+    with its true peak) as it is written, then taken to the target with one gain and
+    encoded. When that gain would push its peaks past TRUE_PEAK (where loudnorm would
+    compress it dynamically, and miss the target on a short cut) the mix is raised and
+    limited in a pass between, and measured again (up to LIMIT_TRIES times, while limiting
+    costs it loudness the gain must make up)."""
     timeout = audio_timeout(sound.seconds)
     # One source alone needs no level of its own: the whole is normalised.
     stems = bool(sound.lines) + bool(sound.clips) + bool(sound.music)
@@ -652,7 +667,14 @@ def make_sound(sound: Sound, work: Path, *, loudness: float,
     graph = mix_graph(sound, levels, inputs)
     mix = work / "mix.wav"
     base = [ffmpeg(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-y"]
-    measured = metered([*base, *inputs.args, "-filter_complex", f"{graph};[mix]{meter('mix')}[out]",
+    # With the stems' levels known the mix's loudness is about the dialogue's: it is raised
+    # near the target and limited as it is mixed, which spares a limiting pass most times.
+    near = ""
+    if levels.get("dialogue", -math.inf) > SILENT_LUFS:
+        near = (f"volume={loudness - DIALOGUE_LUFS - NEAR_MARGIN:.2f}dB,"
+                f"alimiter=limit={10 ** (LIMIT / 20):.4f}:level=false:latency=true,")  # fmt: skip
+    measured = metered([*base, *inputs.args, "-filter_complex",
+                        f"{graph};[mix]{near}{meter('mix')}[out]",
                         "-map", "[out]", "-c:a", "pcm_f32le", str(mix)], "mix",
                        timeout=timeout, what=what)  # fmt: skip
     if measured.integrated <= SILENT_LUFS:
@@ -672,10 +694,20 @@ def make_sound(sound: Sound, work: Path, *, loudness: float,
                 break
             raise_by += short + 0.3
     final = work / "sound.m4a"
-    result = run([*base, "-i", str(mix), "-af", f"{measured.applying(loudness)},"
-                  f"aresample={SAMPLE_RATE}", "-c:a", "aac", "-b:a", "128k", "-ac", "2",
-                  str(final)], timeout=timeout, what=what)  # fmt: skip
-    output = decibels(loudnorm_report(result, what=what)["output_i"])
+    # The one gain loudnorm's linear mode would apply, applied by `volume`: loudnorm works at
+    # 192 kHz whatever it is given, which took most of a cut's time for the same result. The
+    # sound is metered again as it is encoded: the loudness reported is the output's own.
+    gain = loudness - measured.integrated
+    result = run([*base, "-i", str(mix), "-af",
+                  f"volume={gain:.3f}dB,{meter('output', peak=False)},aresample={SAMPLE_RATE}",
+                  "-c:a", "aac", "-b:a", "128k", "-ac", "2", str(final)],
+                 timeout=timeout, what=what)  # fmt: skip
+    report = result.stderr.decode(errors="replace")
+    at = report.find("[ebur128@output @")
+    match = INTEGRATED.search(report, at) if at >= 0 else None
+    if result.returncode != 0 or match is None:
+        raise AssemblyError(f"{what}: ffmpeg could not encode the sound:\n{stderr_tail(result)}")
+    output = decibels(match[1])
     return final, output if output > SILENT_LUFS else None
 
 
@@ -738,8 +770,9 @@ def assemble_episode(scenes: Sequence[CutScene], out: Path, *, music: Path | Non
         inputs = Inputs()
         for video in videos:
             inputs.add(video, "-an", "-sn")
+        ready = [clip.plain and (clip.width, clip.height) == (width, height) for clip in media]
         graph = video_graph(timeline.frames, width=width, height=height, fps=fps,
-                            subtitles=subtitles)  # fmt: skip
+                            subtitles=subtitles, ready=ready)  # fmt: skip
         encode = [
             ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *inputs.args,
             "-filter_complex", graph, "-map", "[v]", "-map_metadata", "-1",
