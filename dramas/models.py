@@ -60,7 +60,7 @@ class Character(models.Model):
         max_length=40,
         blank=True,
         choices=VOICE_CHOICES,
-        help_text="The voice every line of this character is spoken in (dramas.voices): chosen "
+        help_text="The voice every line of this character is spoken in: chosen "
         "from the character when first written, kept until changed here.",
     )
     order = models.PositiveIntegerField(default=0)

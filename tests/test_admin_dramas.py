@@ -573,7 +573,7 @@ def test_staff_see_the_dramas_runs_and_a_dramas_media_in_a_browser(browser_page,
     expect(media.locator("img")).to_have_count(3 + 4)  # portraits and storyboards
     expect(media.locator("video")).to_have_count(3 + 4 + 2)  # auditions, clips and cuts
     expect(media.locator("audio")).to_have_count(8 + 2)  # the voiced lines and music beds
-    expect(media.locator("a[download]", has_text="timeline")).to_have_count(2)
+    expect(media.locator("a[download]", has_text=".otio")).to_have_count(2)  # the timelines
     cut = media.locator("video").nth(3)  # the first episode's cut, after the auditions
     duration = cut.evaluate(
         "v => new Promise(done => { v.preload = 'auto'; v.muted = true;"
