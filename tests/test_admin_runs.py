@@ -138,19 +138,24 @@ def test_it_shows_the_runs_tree_with_counts_and_costs(api, admin_client):
     rows = {r["data-node"] for r in shown.find("tr") if "data-node" in r}
     assert rows == set(nodes)
     words = text(html)
-    for caption in ("Level 1 · portrait (2)", "Level 2 · audition (2)",
+    for caption in ("Level 1 · portrait (2)", "Level 1 · dialogue_audio (4)",
+                    "Level 1 · music (1)", "Level 2 · audition (2)",
                     "Level 2 · storyboard (2)", "Level 3 · clip (2)",
                     "Level 4 · episode_cut (1)"):  # fmt: skip
         assert caption in words
     counts = Counter(n.status for n in nodes.values())
-    assert counts == {"completed": 2, "queued": 4, "pending": 3}
+    # 14 nodes: the portraits made; the 4 lines and the music bed (which wait for nothing), the
+    # 2 auditions and the 2 storyboards queued; the 2 clips and the cut pending.
+    assert counts == {"completed": 2, "queued": 9, "pending": 3}
     badges = re.findall(r'data-status="(\w+)">[\w ]+ <b>(\d+)</b>', html)
     assert {status: int(n) for status, n in badges} == counts
-    assert "2 of 9" in shown.text_of["run-finished"]
-    assert shown.find("progress", id="run-progress")[0]["value"] == "22.2"
-    # Two portraits at $0.067 so far, of the plan's estimate.
+    assert "2 of 14" in shown.text_of["run-finished"]
+    assert shown.find("progress", id="run-progress")[0]["value"] == "14.3"
+    # Two portraits at $0.067 so far, of the plan's estimate: 4 images at $0.067, 2 auditions
+    # of 5 s and 2 clips of 3 s (as long as their two lines, not the scenes' 2 s) at $0.10 a
+    # second; the offline voices and music cost nothing.
     assert shown.text_of["run-cost"] == "$0.1340"
-    assert shown.text_of["run-estimate"] == f"${run.metadata['estimatedCostUsd']:.4f}" == "$1.6680"
+    assert shown.text_of["run-estimate"] == f"${run.metadata['estimatedCostUsd']:.4f}" == "$1.8680"
     portrait = next(n for n in nodes.values() if n.node == "portrait")
     row = re.search(rf'<tr id="node-{portrait.public_id}".*?</tr>', html, re.S).group(0)
     assert text(row).count("$0.0670") == 2  # its cost, and its estimate
@@ -218,7 +223,9 @@ def test_the_timeline_of_a_hundred_nodes_is_one_row_each_in_a_box_that_scrolls(a
 
     svg = timeline_rows(html)
     total = run.children.count()
-    assert total == 6 + 6 + 40 + 40 + 4
+    # Portraits and auditions of 6 characters, 40 storyboards, 80 lines (two a scene), 40 clips,
+    # 4 music beds and 4 cuts.
+    assert total == 6 + 6 + 40 + 80 + 40 + 4 + 4
     assert svg.get("viewBox").split()[3] == str(total * ROW_H + 2 * PAD)
     assert len([t for t in svg.iter(f"{SVG}text") if t.get("class") == "tl-label"]) == total
     assert list(svg.iter(f"{SVG}rect")) == []  # nothing started yet
@@ -246,17 +253,19 @@ def test_the_progress_view_follows_the_run_until_it_ends(api, admin_client):
     drain(run.public_id)
     last = admin_client.get(url).json()
 
-    assert (first["percent"], first["finished"], first["total"]) == (0.0, 0, 5)
-    assert first["counts"]["queued"] == 1 and first["counts"]["pending"] == 4
+    # A portrait, an audition, a storyboard, the scene's two lines, a clip, a music bed, a cut:
+    # the portrait, the lines and the music wait for nothing.
+    assert (first["percent"], first["finished"], first["total"]) == (0.0, 0, 8)
+    assert first["counts"]["queued"] == 4 and first["counts"]["pending"] == 4
     assert (first["ended"], first["canCancel"], first["canRetry"]) == (False, True, False)
-    assert (second["percent"], second["finished"]) == (20.0, 1)
+    assert (second["percent"], second["finished"]) == (12.5, 1)
     assert second["costUsd"] == pytest.approx(0.067)
     assert len(list(timeline_rows(second["html"]["timeline_rows"]).iter(f"{SVG}rect"))) == 1
-    assert "1 of 5" in second["html"]["summary"]
+    assert "1 of 8" in second["html"]["summary"]
     assert (last["status"], last["percent"], last["ended"]) == ("completed", 100.0, True)
     assert (last["canCancel"], last["canRetry"]) == (False, False)
-    assert last["counts"]["completed"] == 5
-    assert len(list(timeline_rows(last["html"]["timeline_rows"]).iter(f"{SVG}rect"))) == 5
+    assert last["counts"]["completed"] == 8
+    assert len(list(timeline_rows(last["html"]["timeline_rows"]).iter(f"{SVG}rect"))) == 8
     assert last["estimatedCostUsd"] == pytest.approx(run.metadata["estimatedCostUsd"])
 
 
@@ -337,8 +346,9 @@ def test_the_cancel_button_cancels_the_run_through_the_service(api, steering, ca
     assert calls == ["run_cancel"]
     run.refresh_from_db()
     assert run.status == Job.Status.CANCELLED
+    # The portrait made; the 7 other nodes (audition, storyboard, 2 lines, clip, music, cut).
     assert Counter(run.children.values_list("status", flat=True)) == {
-        "completed": 1, "cancelled": 4}  # fmt: skip
+        "completed": 1, "cancelled": 7}  # fmt: skip
     after = Elements(answer.content.decode())
     assert "disabled" in after.find("input", id="run-cancel")[0]
     assert "disabled" not in after.find("input", id="run-retry")[0]
@@ -420,10 +430,11 @@ def test_the_job_list_costs_the_same_queries_for_one_run_and_fifty(admin_client,
     assert one == fifty == [6, 6, 6, 6]
     listing = admin_client.get(f"{JOBS}?kind__exact=dag").content.decode()
     assert listing.count("<progress ") == 50
-    assert '<progress value="1" max="5">1/5</progress> 1/5' in listing
+    # Each run has 8 nodes: a portrait, an audition, a storyboard, 2 lines, a clip, music, a cut.
+    assert '<progress value="1" max="8">1/8</progress> 1/8' in listing
     assert "50 jobs" in text(listing)
     only_first = admin_client.get(f"{JOBS}?drama__id__exact={first.drama_id}").content.decode()
-    assert "6 jobs" in text(only_first)
+    assert "9 jobs" in text(only_first)  # the run and its 8 nodes
 
 
 def test_the_job_list_shows_runs_newest_first_with_their_failures(api, admin_client,
@@ -443,9 +454,12 @@ def test_the_job_list_shows_runs_newest_first_with_their_failures(api, admin_cli
 
     listed = re.findall(r'<a href="/admin/generation/job/(\d+)/change/[^"]*">job_', listing)
     assert listed == [str(newer.pk), str(older.pk)]
-    assert "5/5" in listing and "5/5, <strong>1 failed</strong>" in listing
+    # 8 nodes a run (a portrait, an audition, a storyboard, 2 lines, a clip, music, a cut): the
+    # newer's portrait failed, what needs it was skipped, its lines and music were made.
+    assert newer.status == Job.Status.PARTIAL
+    assert "8/8" in listing and "8/8, <strong>1 failed</strong>" in listing
     nodes = admin_client.get(f"{JOBS}?part_of=run").content.decode()
-    assert "10 jobs" in text(nodes)
+    assert "16 jobs" in text(nodes)
 
 
 def test_the_run_page_and_its_progress_cost_the_same_queries_small_or_big(api, admin_client):
@@ -489,22 +503,23 @@ def test_in_a_browser_the_progress_bar_moves_while_the_run_goes_on(
     page.evaluate("window.loadedOnce = true")  # gone if the page reloads
 
     run_nodes(run, "portrait")
-    expect(bar).to_have_attribute("value", "22.2")
-    expect(page.locator("#run-finished")).to_have_text("2 of 9")
+    # 2 of its 14 nodes: 2 portraits, 2 auditions, 2 storyboards, 4 lines, 2 clips, music, a cut.
+    expect(bar).to_have_attribute("value", "14.3")
+    expect(page.locator("#run-finished")).to_have_text("2 of 14")
     expect(page.locator(".tl-rows rect")).to_have_count(2)
     page.screenshot(path=str(SCREENSHOTS / "run-in-progress.png"), full_page=True)
 
-    run_due(run)  # the auditions (submitted) and the storyboards
+    run_due(run)  # the lines, the music, the auditions (submitted) and the storyboards
     run_due(run)
-    expect(bar).not_to_have_attribute("value", "22.2")
-    assert float(bar.get_attribute("value")) > 22.2
+    expect(bar).not_to_have_attribute("value", "14.3")
+    assert float(bar.get_attribute("value")) > 14.3
     assert page.evaluate("window.loadedOnce") is True
 
     drain(run.public_id)
     expect(page.locator("#run-status")).to_have_text("completed")
     expect(bar).to_have_attribute("value", re.compile(r"^100(\.0)?$"))
     assert page.evaluate("window.loadedOnce") is True
-    expect(page.locator(".tl-rows rect")).to_have_count(9)
+    expect(page.locator(".tl-rows rect")).to_have_count(14)
     expect(page.locator("#run-cancel")).to_be_disabled()
     expect(page.locator("#run-retry")).to_be_disabled()  # nothing failed: nothing to retry
     expect(page.locator("#run-cost")).to_have_text(re.compile(r"^\$\d+\.\d{4}$"))
@@ -517,7 +532,7 @@ def test_in_a_browser_the_progress_bar_moves_while_the_run_goes_on(
     assert len(polls) == seen
 
     page.goto(f"{live_server.url}{JOBS}")
-    expect(page.locator("#result_list tbody tr")).to_have_count(10)  # the run and its nodes
+    expect(page.locator("#result_list tbody tr")).to_have_count(15)  # the run and its 14 nodes
     expect(page.locator("#result_list progress")).to_have_count(1)
     expect(page.locator("#result_list progress")).to_be_in_viewport(ratio=1)
     page.screenshot(path=str(SCREENSHOTS / "job-list.png"), full_page=True)

@@ -91,12 +91,23 @@ def test_the_dry_run_prints_the_plan_with_its_cost_and_queues_nothing(api, setti
     plan = json.loads(drama_cmd("generate", drama["id"], "--dry-run", "--json"))["plan"]
     text = drama_cmd("generate", drama["id"], "--dry-run")
 
-    assert len(plan["to_make"]) == 9 and plan["satisfied"] == []
-    # 4 images at $0.04; video: 2 auditions of 5 s and 2 clips of 2 s at $0.10 a second.
+    # 2 portraits, 2 auditions, 2 storyboards, 4 lines (two a scene), 2 clips, 1 music bed
+    # and 1 cut.
+    assert len(plan["to_make"]) == 14 and plan["satisfied"] == []
+    assert {n["node"]: n["level"] for n in plan["to_make"]} == {
+        "portrait": 1, "dialogue_audio": 1, "music": 1, "audition": 2, "storyboard": 2,
+        "clip": 3, "episode_cut": 4}  # fmt: skip
+    # 4 images at $0.04; video: 2 auditions of 5 s and 2 clips at $0.10 a second, each as long
+    # as its two one-word lines (guessed at 0.6 s): ceil(0.3 + 1.2 + 0.35 + 0.5) = 3 s, not the
+    # scenes' 2 s. The offline voices and music cost nothing.
+    assert [n["estimated_cost_usd"] for n in plan["to_make"] if n["node"] == "clip"] == [0.3, 0.3]
     assert plan["estimated_cost_usd"]["by_provider"] == {
-        "image:local": 0.16, "video:local": 1.4, "assembly:ffmpeg": 0.0}  # fmt: skip
-    assert plan["estimated_cost_usd"]["total"] == 1.56
-    assert "portrait             2             0" in text and "$1.5600" in text
+        "image:local": 0.16, "video:local": 1.6, "speech:local": 0.0, "music:local": 0.0,
+        "assembly:ffmpeg": 0.0}  # fmt: skip
+    assert plan["estimated_cost_usd"]["total"] == 1.76
+    assert "portrait             2             0" in text and "$1.7600" in text
+    assert "music                1             0" in text
+    assert "total               14             0" in text
     assert not Job.objects.filter(kind=Job.Kind.DAG).exists()
 
 
@@ -108,17 +119,23 @@ def test_generate_with_wait_makes_every_node_and_ends_with_the_summary(api):
 
     run = Job.objects.get(kind=Job.Kind.DAG)
     assert run.status == Job.Status.COMPLETED
-    assert Job.objects.filter(parent=run, status=Job.Status.COMPLETED).count() == 9
+    # 2 portraits, 2 auditions, 2 storyboards, 4 lines (two a scene), 2 clips, 1 music bed
+    # and 1 cut.
+    assert Job.objects.filter(parent=run, status=Job.Status.COMPLETED).count() == 14
     assert f"run {run.public_id} started" in out
-    assert "100.0%  9 done" in out  # the last progress line, written plainly (no terminal)
+    assert "100.0%  14 done" in out  # the last progress line, written plainly (no terminal)
     assert "\r" not in out
-    assert f"run {run.public_id} completed: 9 nodes" in out
+    assert f"run {run.public_id} completed: 14 nodes" in out
     assert "portrait              2" in out
+    assert "music                 1" in out
 
     again = json.loads(drama_cmd("generate", drama["id"], "--wait", "--work-here", "--json"))
     assert again["run"]["status"] == "completed"
     assert again["run"]["by_kind"]["clip"] == {"completed": 2, "already_made": 2}
-    assert Asset.objects.count() == 9
+    assert again["run"]["by_kind"]["dialogue_audio"] == {"completed": 4, "already_made": 4}
+    # One asset a node, and the cut's subtitles and timeline beside it: 14 + 2, none made again.
+    assert Asset.objects.count() == 16
+    assert Asset.objects.filter(kind__in=("subtitles", "timeline")).count() == 2
 
 
 @pytest.mark.django_db
@@ -145,14 +162,17 @@ def test_a_run_with_a_failed_node_exits_1(api, monkeypatch):
 
     monkeypatch.setattr(LocalImageProvider, "generate", refuse)
     out = StringIO()
-    with pytest.raises(CommandError, match="the run ended failed") as caught:
+    # The two lines and the music bed need no image and are made: the run ends partial.
+    with pytest.raises(CommandError, match="the run ended partial") as caught:
         call_command("drama", "generate", drama["id"], "--wait", "--work-here", stdout=out)
 
     assert caught.value.returncode == 1
     assert "refused the prompt" in out.getvalue()
     status = json.loads(drama_cmd("status", drama["id"], "--json"))
-    assert status["latest_run"]["status"] == "failed"
-    assert status["latest_run"]["counts"]["failed"] == 1
+    assert status["latest_run"]["status"] == "partial"
+    # The portrait failed; its audition, the storyboard, the clip and the cut were skipped.
+    counts = status["latest_run"]["counts"]
+    assert (counts["failed"], counts["skipped"], counts["completed"]) == (1, 4, 3)
 
 
 @pytest.mark.django_db
@@ -164,7 +184,8 @@ def test_status_shows_the_drama_and_its_latest_run(api):
     out = drama_cmd("status", drama["id"])
 
     assert out.startswith(f"{drama['id']}  ") and " produced " in out.splitlines()[0]
-    assert "100.0%" in out and "completed: 5 nodes" in out
+    # A portrait, an audition, a storyboard, its scene's two lines, a clip, a music bed, a cut.
+    assert "100.0%" in out and "completed: 8 nodes" in out
 
 
 @pytest.mark.django_db

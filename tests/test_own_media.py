@@ -76,12 +76,17 @@ def test_an_uploaded_portrait_is_kept_and_what_depends_on_it_is_made_again(api, 
              ("episode_cut", "ep_02")}  # fmt: skip
     assert _keys(plan["toMake"]) == stale
     assert ("portrait", "char_001") in _keys(plan["satisfied"])
-    assert len(plan["satisfied"]) == 16 - len(stale)
+    # Nothing else needs the portrait: 3 portraits, 3 auditions, 4 storyboards, 8 lines (two a
+    # scene), 4 clips, 2 music beds and 2 cuts are 26 nodes, and the others stay satisfied.
+    assert ("dialogue_audio", "sc_01_01#0") in _keys(plan["satisfied"])
+    assert ("music", "ep_01") in _keys(plan["satisfied"])
+    assert len(plan["satisfied"]) == 26 - len(stale)
 
     run = generate(api, drama["id"])
     assert drain(run["id"]).status == Job.Status.COMPLETED
 
-    assert calls == {"storyboard": 2, "video": 3}  # no portrait made: the upload stands
+    # No portrait made (the upload stands), and no line voiced nor music composed again.
+    assert calls == {"storyboard": 2, "video": 3}
     assert _made(run["id"]) == {"audition": 1, "storyboard": 2, "clip": 2, "episode_cut": 2}
     kept = _current(drama["id"], "portrait", "char_001")
     assert kept.public_id == portrait["id"] and kept.version == 2
@@ -122,12 +127,14 @@ def test_an_attached_upload_becomes_a_scenes_storyboard_that_generation_keeps(ap
     assert ("storyboard", "sc_01_02") in _keys(plan["satisfied"])
     assert ("clip", "sc_01_02") in _keys(plan["toMake"])
     clip = next(n for n in plan["toMake"] if n["node"] == "clip" and n["targetKey"] == "sc_01_02")
-    assert clip["dependsOn"] == []  # its storyboard is there already
+    # Its storyboard is there already: it waits only for its two lines to be voiced.
+    assert clip["dependsOn"] == ["dialogue_audio:sc_01_02#0", "dialogue_audio:sc_01_02#1"]
 
     run = generate(api, drama["id"])
     assert drain(run["id"]).status == Job.Status.COMPLETED
 
     assert calls["storyboard"] == 1 and calls["portrait"] == 2
+    assert calls["speech"] == 4 and calls["music"] == 1  # two lines a scene, one episode
     assert _current(drama["id"], "storyboard", "sc_01_02").public_id == board["id"]
     made = _current(drama["id"], "clip", "sc_01_02")
     assert made.metadata["source"] == "generated"
