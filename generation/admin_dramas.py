@@ -246,6 +246,7 @@ def drama_media(drama: Drama) -> dict:
         "episodes": [
             {
                 "episode": e,
+                "name": dag.episode_name(e),
                 "cut": media_card(e, f"Episode {e.number} cut", e.key),
                 "scenes": [
                     media_card(s, s.title or s.key, s.key) for s in e.scenes.all()

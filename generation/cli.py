@@ -138,12 +138,12 @@ def plan_table(summary: dict) -> str:
         rows[r["node"]][0] += 1
     for r in summary["satisfied"]:
         rows[r["node"]][1] += 1
-    lines = [f"{'node':<13}{'to make':>9}{'already made':>14}"]
+    lines = [f"{'node':<16}{'to make':>9}{'already made':>14}"]
     for node, (make, made) in rows.items():
         if make or made:
-            lines.append(f"{node:<13}{make:>9}{made:>14}")
+            lines.append(f"{node:<16}{make:>9}{made:>14}")
     total = (len(summary["to_make"]), len(summary["satisfied"]))
-    lines.append(f"{'total':<13}{total[0]:>9}{total[1]:>14}")
+    lines.append(f"{'total':<16}{total[0]:>9}{total[1]:>14}")
     cost = summary["estimated_cost_usd"]
     lines.append("")
     lines.append("estimated cost")
@@ -161,7 +161,7 @@ def summary_table(report: dict) -> str:
     """The run's nodes by kind and status, its cost and its time."""
     columns = ("completed", "already_made", "failed", "skipped", "cancelled")
     heads = {"completed": "done", "already_made": "(reused)"}
-    lines = [f"{'node':<13}" + "".join(f"{heads.get(c, c):>10}" for c in columns) + f"{'cost':>11}"]
+    lines = [f"{'node':<16}" + "".join(f"{heads.get(c, c):>10}" for c in columns) + f"{'cost':>11}"]
     totals: Counter = Counter()
     order = [n for n in Job.Node.values if n in report["by_kind"]]
     for node in order:
@@ -169,13 +169,13 @@ def summary_table(report: dict) -> str:
         totals.update(counts)
         cost = report["cost_by_kind_usd"].get(node, 0.0)
         lines.append(
-            f"{node:<13}"
+            f"{node:<16}"
             + "".join(f"{counts.get(c, 0):>10}" for c in columns)
             + f"{money(cost):>11}"
         )
     cost = report["progress"].get("cost_usd", 0.0)
     sums = "".join(f"{totals.get(c, 0):>10}" for c in columns)
-    lines.append(f"{'total':<13}{sums}{money(cost):>11}")
+    lines.append(f"{'total':<16}{sums}{money(cost):>11}")
     took = report["seconds"]
     lines.append(
         f"run {report['id']} {report['status']}: {report['counts']['total']} nodes, "

@@ -337,7 +337,7 @@ def drama_graph(
             nodes.append(Node(
                 node=N.EPISODE_CUT, target_key=e.key, entity=e,
                 inputs=[*clips, *lines, (N.MUSIC, e.key)],
-                prompt=f"Episode {e.number}: {e.title}",
+                prompt=episode_name(e),
                 parameters={"scenes": len(clips), "lines": len(lines), "loudness": LOUDNESS},
                 provider=f"assembly:{ASSEMBLY[0]}", model=ASSEMBLY[1],
                 current=slot(e, N.EPISODE_CUT),
@@ -419,6 +419,14 @@ def pick_music(library: list[Asset], *, genre: str, tone: str) -> Asset | None:
         if score > best_score:
             best, best_score = track, score
     return best
+
+
+def episode_name(e: Episode) -> str:
+    """`Episode 2: Dirty Money`, whether or not the title already says which episode it is."""
+    title = e.title.strip()
+    if re.match(rf"episode\s+{e.number}\b", title, flags=re.IGNORECASE):
+        return title
+    return f"Episode {e.number}: {title}" if title else f"Episode {e.number}"
 
 
 def portrait_prompt(c: Character) -> str:

@@ -429,7 +429,7 @@ def timeline_of(job: Job, node: dag.Node, graph: dict, cut: assembly.Cut, stored
                                        note=p.key) for p in cut.scenes]  # fmt: skip
     episode = node.entity
     return {
-        "name": f"Episode {episode.number}: {episode.title}", "fps": CUT_FPS,
+        "name": dag.episode_name(episode), "fps": CUT_FPS,
         "duration": cut.duration, "video": video, "dialogue": dialogue, "music": bed,
         "markers": markers,
         "cut": timeline.TimelineClip(name="Episode cut", url=asset_url(stored), start=0.0,

@@ -105,9 +105,10 @@ def test_the_dry_run_prints_the_plan_with_its_cost_and_queues_nothing(api, setti
         "image:local": 0.16, "video:local": 1.6, "speech:local": 0.0, "music:local": 0.0,
         "assembly:ffmpeg": 0.0}  # fmt: skip
     assert plan["estimated_cost_usd"]["total"] == 1.76
-    assert "portrait             2             0" in text and "$1.7600" in text
-    assert "music                1             0" in text
-    assert "total               14             0" in text
+    assert "portrait                2             0" in text and "$1.7600" in text
+    assert "music                   1             0" in text
+    assert "total                  14             0" in text
+    assert "dialogue_audio          4             0" in text  # the widest name, aligned
     assert not Job.objects.filter(kind=Job.Kind.DAG).exists()
 
 
@@ -126,8 +127,8 @@ def test_generate_with_wait_makes_every_node_and_ends_with_the_summary(api):
     assert "100.0%  14 done" in out  # the last progress line, written plainly (no terminal)
     assert "\r" not in out
     assert f"run {run.public_id} completed: 14 nodes" in out
-    assert "portrait              2" in out
-    assert "music                 1" in out
+    assert "portrait                 2" in out
+    assert "music                    1" in out
 
     again = json.loads(drama_cmd("generate", drama["id"], "--wait", "--work-here", "--json"))
     assert again["run"]["status"] == "completed"

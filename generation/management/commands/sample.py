@@ -12,15 +12,13 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from dramas import services as drama_services
-from dramas.models import Drama, Scene
+from dramas.models import Drama
 from generation import cli, dag, runs, script_jobs
 from generation.models import Job
 
 PREMISE = "A lighthouse keeper finds letters from her future self washing up on the shore."
 OPTIONS = {"genre": "mystery", "tone": "wistful", "episode_count": 2, "character_count": 2,
            "scenes_per_episode": 2}  # fmt: skip
-# Short clips keep the sample quick on a laptop; the cuts are a few seconds each.
-CLIP_SECONDS = 2
 
 
 def sample_owner():
@@ -53,8 +51,6 @@ class Command(BaseCommand):
         drama.refresh_from_db()
         if drama.status in (Drama.Status.WRITING, Drama.Status.FAILED):
             raise CommandError("the sample drama's script could not be written")
-        if not Job.objects.filter(drama=drama, kind=Job.Kind.DAG).exists():
-            shorten_clips(drama)
         self.stdout.write(f"Sample drama {drama.public_id}: {drama.title}")
 
         run = runs.active_run(drama)  # one left by an interrupted call: finish it
@@ -70,8 +66,3 @@ class Command(BaseCommand):
             raise CommandError(
                 f"the sample run ended {run.status}; `manage.py sample` again makes what is missing"
             )
-
-
-def shorten_clips(drama: Drama) -> None:
-    for scene in Scene.objects.filter(drama=drama).exclude(target_duration=CLIP_SECONDS):
-        drama_services.scene_update(scene=scene, data={"target_duration": CLIP_SECONDS})
