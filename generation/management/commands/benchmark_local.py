@@ -11,7 +11,7 @@ from pathlib import Path
 import imageio_ffmpeg
 from django.core.management.base import BaseCommand
 
-from generation.assembly import CutLine, CutScene, assemble_episode
+from generation.assembly import CUT_CODEC, CutLine, CutScene, assemble_episode
 from generation.providers.base import ImageRequest, ReferenceImage, VideoRequest
 from generation.providers.local import video
 from generation.providers.local.image import LocalImageProvider, size_for
@@ -156,7 +156,7 @@ class Command(BaseCommand):
         cut_times, join_times = [], []
         for _ in range(runs):
             join_times.append(timed(lambda: ffmpeg(
-                *inputs, "-filter_complex", join, "-map", "[v]", *video.CODEC,
+                *inputs, "-filter_complex", join, "-map", "[v]", *CUT_CODEC,
                 "-movflags", "+faststart", str(work / "joined.mp4"))))  # fmt: skip
             cut_times.append(timed(lambda: assemble_episode(scenes, work / "cut.mp4",
                                                             music=music)))  # fmt: skip
