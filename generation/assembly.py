@@ -15,7 +15,6 @@ sound is made in audio-only passes while the picture is encoded, then the two ar
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -458,7 +457,6 @@ FORMAT = (
     f"aresample={SAMPLE_RATE},"
     f"aformat=sample_fmts=fltp:sample_rates={SAMPLE_RATE}:channel_layouts=stereo"
 )
-JSON_BLOCK = re.compile(r"\{[^{}]*\}")
 
 
 @dataclass(frozen=True)
@@ -605,29 +603,14 @@ def mix_graph(sound: Sound, levels: dict[str, float], inputs: Inputs) -> str:
     return ";".join(chains)
 
 
-def loudnorm_report(result: subprocess.CompletedProcess, *, what: str) -> dict[str, str]:
-    """The JSON that loudnorm prints as it closes."""
-    report = result.stderr.decode(errors="replace")
-    found = JSON_BLOCK.findall(report[report.rfind("[Parsed_loudnorm") :])
-    if result.returncode != 0 or not found:
-        raise AssemblyError(f"{what}: ffmpeg could not mix the sound:\n{stderr_tail(result)}")
-    return json.loads(found[-1])
-
-
 @dataclass(frozen=True)
 class Loudness:
-    """ebur128's summary of a whole stream: what loudnorm's linear pass is given."""
+    """ebur128's summary of a whole stream: what a linear (two-pass) normalisation needs."""
 
     integrated: float  # LUFS
     threshold: float  # LUFS, the relative gate
     range: float  # LU
     true_peak: float  # dBTP
-
-    def applying(self, target: float) -> str:
-        """loudnorm taking a stream of this loudness to `target` LUFS with one gain."""
-        return (f"loudnorm=I={target}:TP={TRUE_PEAK}:LRA=50:linear=true:print_format=json"
-                f":measured_I={self.integrated}:measured_TP={self.true_peak}"
-                f":measured_LRA={self.range}:measured_thresh={self.threshold}")  # fmt: skip
 
 
 def meter(name: str, *, peak: bool = True) -> str:
@@ -662,10 +645,11 @@ def make_sound(sound: Sound, work: Path, *, loudness: float,
 
     Two passes, as loudnorm's linear (two-pass) mode does it: the mix is measured (EBU R128,
     with its true peak) as it is written, then taken to the target with one gain and
-    encoded. When that gain would push its peaks past TRUE_PEAK (where loudnorm would
-    compress it dynamically, and miss the target on a short cut) the mix is raised and
-    limited in a pass between, and measured again (up to LIMIT_TRIES times, while limiting
-    costs it loudness the gain must make up)."""
+    encoded; where that gain would push its peaks past TRUE_PEAK, it is limited at
+    FINAL_LIMIT as it is applied. A mix whose peaks that would cut by more than
+    FINAL_HEADROOM dB (where loudnorm would compress it dynamically, and miss the target on
+    a short cut) is raised and limited in a pass between, and measured again (up to
+    LIMIT_TRIES times, while limiting costs it loudness the gain must make up)."""
     timeout = audio_timeout(sound.seconds)
     # One source alone needs no level of its own: the whole is normalised.
     stems = bool(sound.lines) + bool(sound.clips) + bool(sound.music)
@@ -687,7 +671,7 @@ def make_sound(sound: Sound, work: Path, *, loudness: float,
     if measured.integrated <= SILENT_LUFS:
         return mix, None
     if measured.true_peak + loudness - measured.integrated > TRUE_PEAK + FINAL_HEADROOM:
-        # Aim a little above the target, so that what is left for loudnorm is a cut, not a
+        # Aim a little above the target, so that what is left for the final gain is a cut, not a
         # boost; the limiter takes some loudness with the peaks, so measure and aim again.
         source, mix = mix, work / "limited.wav"
         raise_by = loudness - measured.integrated + 1.0
