@@ -468,7 +468,9 @@ def test_it_gives_every_catalogue_number_its_own_espeak_voice():
     young = espeak_voice(Voice("x", "female", "young", 3))
     older = espeak_voice(Voice("x", "female", "older", 3))
     assert young.pitch > older.pitch and young.speed > older.speed
-    assert espeak_voice(Voice("Kore", "female", "adult", 0)) == EspeakVoice("f1", 60, 165)
+    # Kore, the first of its lap, sits below the lap's base; Aoede, the fifth, above it.
+    assert espeak_voice(Voice("Kore", "female", "adult", 0)) == EspeakVoice("f1", 54, 157)
+    assert espeak_voice(Voice("Aoede", "female", "adult", 4)) == EspeakVoice("f5", 66, 173)
 
 
 def test_it_speaks_a_line_with_espeak_as_a_real_wav(tmp_path):
@@ -481,8 +483,8 @@ def test_it_speaks_a_line_with_espeak_as_a_real_wav(tmp_path):
     assert result.duration_seconds == pytest.approx(frames / rate)
     assert 1.5 < result.duration_seconds < 8  # eight words at about 165 a minute
     assert ffmpeg_seconds(result.data, tmp_path) == pytest.approx(result.duration_seconds, abs=0.05)
-    assert result.voice == "en-us+f1 -p 60 -s 165"
-    assert result.metadata | {"variant": "f1", "pitch": 60, "speed": 165} == result.metadata
+    assert result.voice == "en-us+f1 -p 54 -s 157"
+    assert result.metadata | {"variant": "f1", "pitch": 54, "speed": 157} == result.metadata
     [call] = provider.calls
     assert (call.provider, call.model, call.cost_usd) == ("local", "espeak-ng", 0.0)
     assert call.usage.characters == len(LINE)

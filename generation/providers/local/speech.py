@@ -63,8 +63,11 @@ def espeak_voice(voice: Voice) -> EspeakVoice:
     variants = MALE_VARIANTS if voice.gender == "male" else FEMALE_VARIANTS
     number = max(0, voice.number)
     lap = (number // len(variants)) % len(PITCH_STEPS)
-    pitch = BASE_PITCH.get((voice.gender, voice.age), 50) + PITCH_STEPS[lap]
-    speed = BASE_SPEED.get(voice.age, 165) + SPEED_STEPS[lap]
+    # Within a lap each variant sits a little higher and quicker than the one before, so two
+    # voices of one lap (the cast of one drama, often) differ in pitch and pace as well.
+    place = number % len(variants) - len(variants) // 2
+    pitch = BASE_PITCH.get((voice.gender, voice.age), 50) + PITCH_STEPS[lap] + 3 * place
+    speed = BASE_SPEED.get(voice.age, 165) + SPEED_STEPS[lap] + 4 * place
     return EspeakVoice(variants[number % len(variants)], min(99, max(0, pitch)), speed)
 
 
