@@ -121,6 +121,11 @@ class Asset(models.Model):
     def __str__(self) -> str:
         return f"{self.public_id} {self.kind} v{self.version}"
 
+    @property
+    def extension(self) -> str:
+        """The stored file's extension (`mp4`, `wav`, `otio`)."""
+        return self.file.name.rsplit(".", 1)[-1] if "." in self.file.name else ""
+
 
 class ModerationItem(Asset):
     """An asset as the moderation queue shows it: the queue's own admin page, no table and no

@@ -163,16 +163,13 @@ class Medium:
         return self.asset is not None and self.asset.media_type == Asset.MediaType.AUDIO
 
     @property
-    def extension(self) -> str:
-        return self.asset.file.name.rsplit(".", 1)[-1] if self.asset is not None else ""
-
-    @property
     def download_name(self) -> str:
         """The file's name when saved: the upload's, or the kind's with its extension."""
         if self.asset is None:
             return ""
-        ext = self.asset.file.name.rsplit(".", 1)[-1]
-        return self.asset.filename or f"{self.asset.kind}-{self.asset.public_id}.{ext}"
+        return self.asset.filename or (
+            f"{self.asset.kind}-{self.asset.public_id}.{self.asset.extension}"
+        )
 
     @property
     def url(self) -> str:

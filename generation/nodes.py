@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from django.conf import settings
@@ -120,10 +121,10 @@ def _finish(job: Job, asset: Asset | None, *, satisfied: bool = False) -> str:
 
 
 def _store(job: Job, node: dag.Node, *, data: bytes, provider: str, model: str, extra: dict,
-           beside: tuple[tuple[str, bytes, dict], ...] = ()):  # fmt: skip
+           beside: Callable[[Asset], Iterable[tuple[str, bytes, dict]]] | None = None):  # fmt: skip
     """Stores the made asset as the entity's current version, in the finishing transaction,
-    with the assets made `beside` it (kind, bytes, metadata: a cut's subtitles and timeline);
-    `beside` may also be a function of the stored asset that returns them."""
+    with the assets `beside` makes from it (kind, bytes, metadata: a cut's subtitles and its
+    timeline)."""
     try:
         found = detect.sniff(data)
     except detect.UnsupportedFile as exc:
@@ -151,7 +152,7 @@ def _store(job: Job, node: dag.Node, *, data: bytes, provider: str, model: str, 
         asset = asset_store(owner=drama.owner, project=drama.public_id, content=content,
                             entity=node.entity, job=job)  # fmt: skip
         made = {}
-        for kind, more, metadata in beside(asset) if callable(beside) else beside:
+        for kind, more, metadata in beside(asset) if beside else ():
             kept = detect.sniff(more)
             side = asset_store(
                 owner=drama.owner, project=drama.public_id, entity=node.entity, job=job,
@@ -322,19 +323,11 @@ def _make_music(job: Job, node: dag.Node) -> str:
     track = node.context.get("track")
     if track is not None:
         # The library's track becomes the episode's music: copied, so the episode keeps it
-        # whatever happens to the upload.
-        data = _read(track)
-        with tempfile.TemporaryDirectory(prefix="music-") as tmp:
-            path = Path(tmp) / f"track.{track.file.name.rsplit('.', 1)[-1]}"
-            path.write_bytes(data)
-            try:
-                seconds = assembly.probe_duration(path)
-            except assembly.AssemblyError as exc:
-                return job_fail(job=job, error=f"the library's music cannot be read: {exc}")
+        # whatever happens to the upload; its length is the one ffmpeg read at the upload.
         extra = {"libraryAssetId": track.public_id, "title": track.filename or track.public_id,
-                 "tag": track.tag, "durationSeconds": round(seconds, 3)}  # fmt: skip
-        return _store(job, node, data=data, provider="library", model=dag.LIBRARY_MUSIC,
-                      extra=extra)  # fmt: skip
+                 "tag": track.tag, "durationSeconds": seconds_of(track)}  # fmt: skip
+        return _store(job, node, data=_read(track), provider="library",
+                      model=dag.LIBRARY_MUSIC, extra=extra)  # fmt: skip
     provider = LocalMusicProvider()
     result = provider.compose(node.parameters["genre"], node.parameters["tone"],
                               node.parameters["seconds"])  # fmt: skip
@@ -345,31 +338,38 @@ def _make_music(job: Job, node: dag.Node) -> str:
 
 
 # ---------------------------------------------------------------- the episode cut
+def seconds_of(asset: Asset) -> float | None:
+    """An audio or video asset's length as its metadata records it, if it does."""
+    seconds = asset.metadata.get("durationSeconds")
+    return float(seconds) if isinstance(seconds, int | float) else None
+
+
 def _make_cut(job: Job, node: dag.Node, graph: dict) -> str:
     clips = [graph[k] for k in node.inputs if k[0] == dag.N.CLIP]
+    spoken = [[graph[k] for k in c.inputs if k[0] == dag.N.DIALOGUE_AUDIO] for c in clips]
     music = graph.get((dag.N.MUSIC, job.target_key))
     with tempfile.TemporaryDirectory(prefix="cut-") as tmp:
-        scenes = []
-        for n, clip in enumerate(clips):
-            path = Path(tmp) / f"{n:03d}.mp4"
-            path.write_bytes(_read(clip.current))
-            lines = []
-            for m, key in enumerate(k for k in clip.inputs if k[0] == dag.N.DIALOGUE_AUDIO):
-                line = graph[key]
-                audio = Path(tmp) / f"{n:03d}-{m:03d}.{line.current.file.name.rsplit('.', 1)[-1]}"
-                audio.write_bytes(_read(line.current))
-                seconds = line.current.metadata.get("durationSeconds")
-                lines.append(assembly.CutLine(
-                    speaker=line.context["speaker"], text=line.prompt, audio=audio,
-                    duration=float(seconds) if isinstance(seconds, int | float) else None,
-                ))  # fmt: skip
-            scenes.append(assembly.CutScene(
-                video=path, lines=tuple(lines), key=clip.target_key, title=clip.entity.title,
-            ))  # fmt: skip
-        bed = None
-        if music is not None and music.current is not None:
-            bed = Path(tmp) / f"music.{music.current.file.name.rsplit('.', 1)[-1]}"
-            bed.write_bytes(_read(music.current))
+
+        def copied(asset: Asset, name: str) -> Path:
+            path = Path(tmp) / f"{name}.{asset.extension}"
+            path.write_bytes(_read(asset))
+            return path
+
+        scenes = [
+            assembly.CutScene(
+                video=copied(clip.current, f"{n:03d}"),
+                lines=tuple(
+                    assembly.CutLine(speaker=line.context["speaker"], text=line.prompt,
+                                     audio=copied(line.current, f"{n:03d}-{m:03d}"),
+                                     duration=seconds_of(line.current))
+                    for m, line in enumerate(lines)
+                ),
+                key=clip.target_key, title=clip.entity.title,
+            )
+            for n, (clip, lines) in enumerate(zip(clips, spoken, strict=True))
+        ]  # fmt: skip
+        has_bed = music is not None and music.current is not None
+        bed = copied(music.current, "music") if has_bed else None
         started = time.monotonic()
         try:
             cut = assembly.assemble_episode(scenes, Path(tmp) / "cut.mp4", music=bed,
@@ -384,7 +384,15 @@ def _make_cut(job: Job, node: dag.Node, graph: dict) -> str:
 
     def beside(stored: Asset) -> tuple:
         export = timeline.episode_timeline(
-            **timeline_of(job, node, graph, cut, stored, music=music)
+            **timeline_of(
+                job,
+                node,
+                cut,
+                stored,
+                clips=clips,
+                lines=[line for lines in spoken for line in lines],
+                music=music,
+            )
         )
         return (
             (Asset.Kind.SUBTITLES, cut.webvtt.encode(), {"cues": len(cut.cues)}),
@@ -392,14 +400,13 @@ def _make_cut(job: Job, node: dag.Node, graph: dict) -> str:
         )
 
     return _store(job, node, data=data, provider="assembly", model=node.model, extra=summary,
-                  beside=beside if cut.cues or clips else ())  # fmt: skip
+                  beside=beside)  # fmt: skip
 
 
-def timeline_of(job: Job, node: dag.Node, graph: dict, cut: assembly.Cut, stored: Asset, *,
+def timeline_of(job: Job, node: dag.Node, cut: assembly.Cut, stored: Asset, *,
+                clips: list[dag.Node], lines: list[dag.Node],
                 music: dag.Node | None) -> dict:  # fmt: skip
     """The cut as OpenTimelineIO sees it: its scenes' clips, lines and music, by their URLs."""
-    clips = [graph[k] for k in node.inputs if k[0] == dag.N.CLIP]
-    line_nodes = [graph[k] for c in clips for k in c.inputs if k[0] == dag.N.DIALOGUE_AUDIO]
     video = [
         timeline.TimelineClip(
             name=placed.title or placed.key, url=asset_url(clip.current), start=placed.start,
@@ -415,14 +422,13 @@ def timeline_of(job: Job, node: dag.Node, graph: dict, cut: assembly.Cut, stored
             metadata={"assetId": line.current.public_id, "line": line.target_key,
                       "speaker": placed.speaker, "text": placed.text},
         )
-        for placed, line in zip(cut.lines, line_nodes, strict=True)
+        for placed, line in zip(cut.lines, lines, strict=True)
     ]  # fmt: skip
     bed = None
     if cut.music and music is not None and music.current is not None:
-        seconds = music.current.metadata.get("durationSeconds")
         bed = timeline.TimelineClip(
             name="Music", url=asset_url(music.current), start=0.0, duration=cut.duration,
-            media_duration=float(seconds) if isinstance(seconds, int | float) else None,
+            media_duration=seconds_of(music.current),
             metadata={"assetId": music.current.public_id},
         )  # fmt: skip
     markers = [timeline.TimelineMarker(name=p.title or p.key, start=p.start, duration=p.duration,

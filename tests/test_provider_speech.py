@@ -15,6 +15,7 @@ import imageio_ffmpeg
 import pytest
 
 from generation.providers import registry, retry
+from generation.providers.audio import read_wav
 from generation.providers.base import ProviderError, SpeechRequest, Voice
 from generation.providers.gemini import GeminiSpeechProvider, pcm_rate, speech_text
 from generation.providers.local.speech import (
@@ -24,7 +25,7 @@ from generation.providers.local.speech import (
     LocalSpeechProvider,
     espeak_voice,
 )
-from generation.providers.openai import OpenAISpeechProvider, openai_voice, read_wav
+from generation.providers.openai import OpenAISpeechProvider, openai_voice
 from tests.fakes import gemini_server, openai_server
 from tests.fakes.gemini_server import (
     GeminiFake,

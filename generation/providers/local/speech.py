@@ -8,17 +8,16 @@ different. Same request, same bytes. Free.
 
 from __future__ import annotations
 
-import io
 import shutil
 import subprocess
 import tempfile
 import time
-import wave
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 
+from generation.providers.audio import read_wav
 from generation.providers.base import (
     CallRecord,
     ProviderError,
@@ -121,7 +120,7 @@ class LocalSpeechProvider:
                     reason="invalid_request",
                 )
             data = out.read_bytes()
-        duration = wav_seconds(data)
+        duration = read_wav(data)[1]
         usage = Usage(characters=len(request.text), audio_seconds=duration)
         self.calls.append(
             CallRecord(
@@ -149,9 +148,3 @@ class LocalSpeechProvider:
                 "language": language,
             },
         )
-
-
-def wav_seconds(data: bytes) -> float:
-    """The length of a WAV file's audio, from its header."""
-    with wave.open(io.BytesIO(data), "rb") as audio:
-        return audio.getnframes() / audio.getframerate()
